@@ -6,7 +6,10 @@
 import 'reflect-metadata';
 import { cpus } from 'node:os';
 
-const BENCHES: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {};
+const BENCHES: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {
+  kms: () => import('./kms.js'),
+  crl: () => import('./crl.js'),
+};
 
 const wanted = process.argv.slice(2);
 const names = wanted.length ? wanted : Object.keys(BENCHES);

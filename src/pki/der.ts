@@ -105,18 +105,26 @@ export function set(...parts: Uint8Array[]): Buffer {
 
 /** SET OF in DER order: elements sorted by their encodings (X.690 §11.6). */
 export function setOf(elements: readonly Uint8Array[]): Buffer {
-  const sorted = [...elements].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  // Buffer.compare takes plain Uint8Arrays; an element that is a prefix of another sorts first, which is the
+  // X.690 order (the shorter one padded with zero octets) up to ties, and ties are equal encodings.
+  const sorted = [...elements].sort((a, b) => Buffer.compare(a, b));
   return tlvOf(TAG.SET, sorted);
 }
 
 /** Context-specific EXPLICIT [n] (constructed) around a complete TLV. */
 export function explicit(n: number, inner: Uint8Array): Buffer {
-  return tlv(0xa0 | n, inner);
+  return tlv(0xa0 | contextNumber(n), inner);
 }
 
 /** Context-specific IMPLICIT [n]: re-tags `content` bytes (already the inner content) as primitive or constructed. */
 export function implicit(n: number, content: Uint8Array, constructed = false): Buffer {
-  return tlv((constructed ? 0xa0 : 0x80) | n, content);
+  return tlv((constructed ? 0xa0 : 0x80) | contextNumber(n), content);
+}
+
+/** Tag numbers 0–30 fit the one-byte identifier; 31 and up need the high-tag form, which we never write. */
+function contextNumber(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 30) throw new Error(`context tag [${n}] needs the high-tag-number form`);
+  return n;
 }
 
 export function boolean(v: boolean): Buffer {
@@ -180,7 +188,8 @@ export function oid(dotted: string): Buffer {
   const cached = oidCache.get(dotted);
   if (cached) return cached;
   const arcs = dotted.split('.').map((a) => {
-    if (!/^\d+$/.test(a)) throw new Error(`invalid OID ${dotted}`);
+    // decimal arcs without leading zeros ("1.02" is not the same text as "1.2")
+    if (!/^(0|[1-9]\d*)$/.test(a)) throw new Error(`invalid OID ${dotted}`);
     return BigInt(a);
   });
   if (arcs.length < 2 || arcs[0]! > 2n || (arcs[0]! < 2n && arcs[1]! > 39n)) throw new Error(`invalid OID ${dotted}`);
@@ -303,6 +312,7 @@ export function readTlv(buf: Uint8Array, offset: number, limit = buf.length, lim
   if (offset >= limit) throw new DerError('unexpected end of data (expected a tag)', offset);
   const tag = buf[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new DerError('high-tag-number form is not supported', offset);
+  if (tag === 0) throw new DerError('end-of-contents octets are not DER', offset);
   if (offset + 1 >= limit) throw new DerError('unexpected end of data (expected a length)', offset + 1);
   const first = buf[offset + 1]!;
   let len: number;
@@ -403,11 +413,13 @@ export function readUnsignedInteger(buf: Uint8Array, t: Tlv): Uint8Array {
   return c[0] === 0 && c.length > 1 ? c.subarray(1) : c;
 }
 
-/** INTEGER as a bigint (any sign). */
+/** INTEGER (or ENUMERATED) as a bigint (any sign), minimal encoding required (X.690 §8.3.2). */
 export function readInteger(buf: Uint8Array, t: Tlv): bigint {
   if (t.tag !== TAG.INTEGER && t.tag !== TAG.ENUMERATED) throw new DerError('expected an INTEGER', t.start);
   const c = contentOf(buf, t);
   if (c.length === 0) throw new DerError('empty INTEGER', t.start);
+  if (c.length > 1 && ((c[0] === 0 && (c[1]! & 0x80) === 0) || (c[0] === 0xff && c[1]! & 0x80)))
+    throw new DerError('INTEGER is not minimally encoded', t.start);
   let v = 0n;
   for (const b of c) v = (v << 8n) | BigInt(b);
   if (c[0]! & 0x80) v -= 1n << BigInt(8 * c.length);
@@ -425,8 +437,9 @@ export function readTime(buf: Uint8Array, t: Tlv): Date {
     return utcDate(yy < 50 ? 2000 + yy : 1900 + yy, m, t.start);
   }
   if (t.tag === TAG.GENERALIZED_TIME) {
+    // DER (X.690 §11.7): Z form, seconds present, a fraction only without trailing zeros
     m = s.match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,3})\d*)?Z$/);
-    if (!m) throw new DerError(`malformed GeneralizedTime ${JSON.stringify(s)}`, t.start);
+    if (!m || /\.\d*0Z$/.test(s)) throw new DerError(`malformed GeneralizedTime ${JSON.stringify(s)}`, t.start);
     const d = utcDate(Number(m[1]), m, t.start);
     if (m[7]) d.setUTCMilliseconds(Number(m[7].padEnd(3, '0')));
     return d;
@@ -436,7 +449,8 @@ export function readTime(buf: Uint8Array, t: Tlv): Date {
 
 function utcDate(year: number, m: RegExpMatchArray, at: number): Date {
   const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
-  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, se));
+  date.setUTCFullYear(year, mo - 1, d); // Date.UTC maps years 0–99 to 1900–1999
   if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59)
     throw new DerError('time value is not a real date', at);
   return date;
@@ -454,6 +468,7 @@ export function readString(buf: Uint8Array, t: Tlv): string {
       return c.toString('latin1');
     case 0x1e: {
       // BMPString: UTF-16 big-endian
+      if (c.length % 2) throw new DerError('BMPString of an odd number of bytes', t.start);
       const swapped = Buffer.from(c);
       swapped.swap16();
       return swapped.toString('utf16le');

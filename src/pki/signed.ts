@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, verify, type KeyObject } from 'node:crypto';
 import { sequence, oid, NULL, bitString, readSingle, childList, bytesOf, readOid, contentOf, TAG, DerError } from './der.js';
 import {
   OID_SHA256_WITH_RSA,
@@ -7,7 +7,8 @@ import {
   OID_ECDSA_WITH_SHA256,
   OID_ECDSA_WITH_SHA384,
 } from './oids.js';
-import type { Signer, SignatureAlgorithm } from './signer.js';
+import { digestOf, type Signer, type SignatureAlgorithm } from './signer.js';
+import { PkiError } from './errors.js';
 
 const ALGORITHM_OIDS: Record<SignatureAlgorithm, string> = {
   'RSA-SHA256': OID_SHA256_WITH_RSA,
@@ -58,12 +59,14 @@ export interface SignedParts {
 export function splitSigned(der: Uint8Array): SignedParts {
   const outer = readSingle(der);
   if (outer.tag !== TAG.SEQUENCE) throw new DerError('expected a SEQUENCE', 0);
-  const [tbs, alg, sig] = childList(der, outer);
-  if (!tbs || !alg || !sig || tbs.tag !== TAG.SEQUENCE || alg.tag !== TAG.SEQUENCE || sig.tag !== TAG.BIT_STRING)
+  const parts = childList(der, outer);
+  const [tbs, alg, sig] = parts;
+  if (parts.length !== 3 || !tbs || !alg || !sig || tbs.tag !== TAG.SEQUENCE || alg.tag !== TAG.SEQUENCE || sig.tag !== TAG.BIT_STRING)
     throw new DerError('not a signed structure (tbs, algorithm, signature)', 0);
   const algOid = childList(der, alg)[0];
   if (!algOid) throw new DerError('empty AlgorithmIdentifier', alg.start);
   const bits = contentOf(der, sig);
+  if (bits.length === 0) throw new DerError('empty BIT STRING', sig.start);
   if (bits[0] !== 0) throw new DerError('signature BIT STRING has unused bits', sig.start);
   return { tbs: bytesOf(der, tbs), algorithmOid: readOid(der, algOid), signature: bits.subarray(1) };
 }
@@ -76,3 +79,38 @@ export function fingerprint(der: Uint8Array, hash: 'sha1' | 'sha256'): string {
     .toUpperCase()
     .replace(/(..)(?!$)/g, '$1:');
 }
+
+/**
+ * Verifies `signature` over `data` with node:crypto for the signature algorithms we accept (signer.ts):
+ * RSA PKCS#1 v1.5 with SHA-256/384/512, ECDSA with SHA-256/384 (DER Ecdsa-Sig-Value). Returns false when the
+ * signature is wrong or the key's type does not fit the algorithm; throws PkiError
+ * SIGNATURE_ALGORITHM_UNSUPPORTED for any other algorithm (RSA-PSS, SHA-1, …).
+ */
+export function verifySignature(algorithmOid: string, data: Uint8Array, signature: Uint8Array, publicKey: KeyObject): boolean {
+  const alg = signatureAlgorithmOf(algorithmOid);
+  if (!alg) {
+    const name = UNSUPPORTED_NAMES[algorithmOid];
+    throw new PkiError(
+      'SIGNATURE_ALGORITHM_UNSUPPORTED',
+      `${name ?? `signature algorithm ${algorithmOid}`} is not supported: use sha256WithRSAEncryption (or SHA-384/512) or ecdsa-with-SHA256/384`,
+      { algorithm: algorithmOid },
+    );
+  }
+  const keyType = publicKey.asymmetricKeyType;
+  if (alg.startsWith('RSA') ? keyType !== 'rsa' : keyType !== 'ec') return false;
+  try {
+    return verify(digestOf(alg), data, publicKey, signature);
+  } catch {
+    return false; // e.g. an ECDSA signature that is not a DER Ecdsa-Sig-Value
+  }
+}
+
+const UNSUPPORTED_NAMES: Record<string, string> = {
+  '1.2.840.113549.1.1.10': 'RSA-PSS',
+  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption (SHA-1)',
+  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption (MD5)',
+  '1.2.840.10045.4.1': 'ecdsa-with-SHA1 (SHA-1)',
+  '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512',
+  '1.3.101.112': 'Ed25519',
+  '1.3.101.113': 'Ed448',
+};

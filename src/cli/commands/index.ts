@@ -1,6 +1,15 @@
 import type { Command } from 'commander';
+import { registerInit } from './init.js';
+import { registerCa } from './ca.js';
+import { registerAudit } from './audit.js';
+import { registerServe } from './serve.js';
+import { registerCard } from './card.js';
 
 /** Every sub-command of `jpki`, registered in the order `jpki --help` lists them. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerInit(program);
+  registerCa(program);
+  registerAudit(program);
+  registerServe(program);
+  registerCard(program);
 }

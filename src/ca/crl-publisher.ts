@@ -1,0 +1,122 @@
+import { encodeCrl } from '../pki/crl-encoder.js';
+import { authorityKeyIdentifier, crlNumber, deltaCrlIndicator, freshestCrl, issuingDistributionPoint } from '../pki/extensions.js';
+import type { Clock } from '../common/clock.js';
+import type { CrlRecord, Store, RevokedFilter } from '../store/index.js';
+import type { CertificationAuthorities } from './certification-authorities.js';
+import { CaError } from './errors.js';
+import type { PublicationUrls } from './urls.js';
+
+/**
+ * Which CRL: the CA's full CRL (everything it revoked), its ARL (the CA certificates it revoked — for the
+ * bridge, the cross-certificates), one municipality's partition, or the delta on top of the full CRL.
+ */
+export type CrlScope = { type: 'full' } | { type: 'arl' } | { type: 'partition'; municipality: string } | { type: 'delta' };
+
+/** How long a CRL is current: the real JPKI publishes daily; deltas come more often. */
+export const CRL_VALIDITY_MS = 24 * 3600_000;
+export const DELTA_CRL_VALIDITY_MS = 3600_000;
+/**
+ * A delta re-lists revocations from slightly before its base was made: a revocation committed while the
+ * base was being generated is then never missed (listing an entry twice is harmless when combining).
+ */
+const DELTA_OVERLAP_MS = 60_000;
+
+export function scopeKey(scope: CrlScope): string {
+  return scope.type === 'partition' ? `m:${scope.municipality}` : scope.type;
+}
+
+export function parseScope(text: string): CrlScope {
+  if (text === 'full' || text === 'arl' || text === 'delta') return { type: text };
+  const m = /^(?:m:|partition:)?(\d{5,6})$/.exec(text);
+  if (m) return { type: 'partition', municipality: m[1]! };
+  throw new CaError('ISSUANCE_REQUEST_INVALID', `unknown CRL scope ${JSON.stringify(text)}: use full, arl, delta or a municipality code`);
+}
+
+export interface CrlPublisherDeps {
+  store: Store;
+  clock: Clock;
+  urls: PublicationUrls;
+  authorities: CertificationAuthorities;
+}
+
+/**
+ * Generates CRLs the way Boulder's crl-updater does: a separate job that streams the revoked entries from
+ * the store, asks the CA key to sign, and stores the result with its audit record. The entries are never
+ * held as a list: the store pages them out and the encoder writes each straight into DER.
+ */
+export class CrlPublisher {
+  constructor(private readonly deps: CrlPublisherDeps) {}
+
+  async generate(caId: string, scope: CrlScope, actor: string): Promise<CrlRecord> {
+    const { store, clock, urls } = this.deps;
+    const authority = await this.deps.authorities.get(caId);
+    const signer = await this.deps.authorities.signerFor(authority);
+    const thisUpdate = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
+    const validity = scope.type === 'delta' ? DELTA_CRL_VALIDITY_MS : CRL_VALIDITY_MS;
+    const nextUpdate = new Date(thisUpdate.getTime() + validity);
+
+    const filter: RevokedFilter = { caId, notExpiredAt: thisUpdate.getTime() };
+    const extensions: Uint8Array[] = [authorityKeyIdentifier(authority.keyId)];
+    let base: CrlRecord | undefined;
+    switch (scope.type) {
+      case 'full':
+        extensions.push(freshestCrl([urls.deltaCrl(caId)]));
+        break;
+      case 'arl':
+        filter.kinds = ['cross'];
+        extensions.push(issuingDistributionPoint({ fullNameUris: [urls.arl(caId)], onlyContainsCACerts: true }));
+        break;
+      case 'partition':
+        filter.partition = scope.municipality;
+        extensions.push(
+          issuingDistributionPoint({ fullNameUris: [urls.partitionCrl(caId, scope.municipality)], onlyContainsUserCerts: true }),
+          freshestCrl([urls.deltaCrl(caId)]),
+        );
+        break;
+      case 'delta':
+        base = await store.crls.get(caId, 'full');
+        if (!base) throw new CaError('CERTIFICATE_NOT_FOUND', `${caId} has no full CRL yet to base a delta CRL on`);
+        filter.revokedSince = base.thisUpdate - DELTA_OVERLAP_MS;
+        break;
+    }
+    // The number is taken first in its own transaction: numbers only ever grow, even when generation fails.
+    const number = await store.transaction((tx) => tx.authorities.nextCrlNumber(caId));
+    extensions.splice(1, 0, crlNumber(BigInt(number)));
+    if (base) extensions.push(deltaCrlIndicator(BigInt(base.crlNumber)));
+
+    let entries = 0;
+    const stream = store.certificates.revoked(filter);
+    async function* counted() {
+      for await (const e of stream) {
+        entries++;
+        yield { serial: e.serial, revocationDate: new Date(e.revokedAt), reason: e.reason ?? undefined };
+      }
+    }
+    const der = await encodeCrl({ issuer: authority.subject, signer, thisUpdate, nextUpdate, extensions, entries: counted() });
+    const record: CrlRecord = {
+      caId,
+      scope: scopeKey(scope),
+      crlNumber: number,
+      baseCrlNumber: base?.crlNumber ?? null,
+      thisUpdate: thisUpdate.getTime(),
+      nextUpdate: nextUpdate.getTime(),
+      entries,
+      der,
+    };
+    await store.transaction(async (tx) => {
+      // Two generators racing: never replace a newer CRL with an older one.
+      const current = await tx.crls.get(caId, record.scope);
+      if (current && current.crlNumber > record.crlNumber) return;
+      await tx.crls.put(record);
+      await tx.record({ actor, action: 'crl.issue', target: `${caId}/${record.scope}`, details: { crlNumber: number, entries, base: record.baseCrlNumber } });
+    });
+    return record;
+  }
+
+  /** The current CRL of a scope, generating it first when there is none or it is past its nextUpdate. */
+  async current(caId: string, scope: CrlScope, actor = 'system'): Promise<CrlRecord> {
+    const existing = await this.deps.store.crls.get(caId, scopeKey(scope));
+    if (existing && existing.nextUpdate > this.deps.clock.now().getTime()) return existing;
+    return this.generate(caId, scope, actor);
+  }
+}

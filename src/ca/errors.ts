@@ -1,0 +1,35 @@
+import { JpkiError, type ErrorKind } from '../common/errors.js';
+
+export type CaErrorCode =
+  | 'CA_NOT_INITIALIZED'
+  | 'CA_UNKNOWN'
+  | 'PREFECTURE_UNKNOWN'
+  | 'CERTIFICATE_NOT_FOUND'
+  | 'CERTIFICATE_ALREADY_REVOKED'
+  | 'SERIAL_INVALID'
+  | 'SERIAL_AMBIGUOUS'
+  | 'REVOCATION_REASON_UNKNOWN'
+  | 'ISSUANCE_REQUEST_INVALID'
+  | 'LINT_FAILED'
+  | 'SERIAL_COLLISION';
+
+const KIND: Record<CaErrorCode, ErrorKind> = {
+  CA_NOT_INITIALIZED: 'conflict',
+  CA_UNKNOWN: 'not-found',
+  PREFECTURE_UNKNOWN: 'malformed',
+  CERTIFICATE_NOT_FOUND: 'not-found',
+  CERTIFICATE_ALREADY_REVOKED: 'conflict',
+  SERIAL_INVALID: 'malformed',
+  SERIAL_AMBIGUOUS: 'conflict',
+  REVOCATION_REASON_UNKNOWN: 'malformed',
+  ISSUANCE_REQUEST_INVALID: 'malformed',
+  LINT_FAILED: 'internal',
+  SERIAL_COLLISION: 'internal',
+};
+
+export class CaError extends JpkiError {
+  declare readonly code: CaErrorCode;
+  constructor(code: CaErrorCode, message: string, params: Record<string, string | number> = {}) {
+    super(code, KIND[code], message, params);
+  }
+}

@@ -1,0 +1,40 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import { JpkiError } from '../common/errors.js';
+import { CARD_ID_PATTERN, ISSUER_CRYPTOGRAM_LENGTH } from './jpki-constants.js';
+
+/**
+ * Key diversification for the issuer interface, as GlobalPlatform cards do it: the issuer (the counter's
+ * key-pair generation device) holds one master key; each card holds only its own key, derived from the master
+ * key and the card ID. A card that leaks its key compromises that card only.
+ *
+ *   cardIssuerKey = HKDF-SHA256(ikm = masterKey, salt = "", info = "jpki card issuer key" || cardId, 32 bytes)
+ *   cryptogram    = HMAC-SHA256(cardIssuerKey, "jpki issuer authentication" || cardId || challenge)[0..16)
+ *
+ * cardId is the 16-hex-digit ASCII string. Both sides call these functions: the card (to check) and the
+ * host (reader/jpki-client.ts, to answer).
+ */
+const ISSUER_KEY_INFO = 'jpki card issuer key';
+const CRYPTOGRAM_LABEL = 'jpki issuer authentication';
+
+export const ISSUER_MASTER_KEY_LENGTH = 32;
+
+export function deriveCardIssuerKey(masterKey: Uint8Array, cardId: string): Buffer {
+  if (masterKey.length !== ISSUER_MASTER_KEY_LENGTH) {
+    throw new JpkiError('card.issuer-master-key', 'malformed', `the issuer master key must be ${ISSUER_MASTER_KEY_LENGTH} bytes, got ${masterKey.length}`);
+  }
+  assertCardId(cardId);
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), Buffer.concat([Buffer.from(ISSUER_KEY_INFO), Buffer.from(cardId)]), 32));
+}
+
+export function issuerCryptogram(cardIssuerKey: Uint8Array, cardId: string, challenge: Uint8Array): Buffer {
+  return createHmac('sha256', cardIssuerKey)
+    .update(CRYPTOGRAM_LABEL)
+    .update(cardId)
+    .update(challenge)
+    .digest()
+    .subarray(0, ISSUER_CRYPTOGRAM_LENGTH);
+}
+
+export function assertCardId(cardId: string): void {
+  if (!CARD_ID_PATTERN.test(cardId)) throw new JpkiError('card.card-id', 'malformed', `a card ID is 16 upper-case hex digits, got ${JSON.stringify(cardId)}`);
+}

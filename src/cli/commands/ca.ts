@@ -1,0 +1,165 @@
+import type { Command } from 'commander';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { JpkiError } from '../../common/errors.js';
+import { parseScope } from '../../ca/crl-publisher.js';
+import { fingerprint } from '../../pki/signed.js';
+import { toPem } from '../../pki/pem.js';
+import { globalOptions } from '../global-options.js';
+import { withServices } from '../with-services.js';
+import { print, printJson, printTable } from '../output.js';
+
+function readInput(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new JpkiError('INPUT_UNREADABLE', 'not-found', `cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export function registerCa(program: Command): void {
+  const ca = program.command('ca').description('the certification authorities: list, export, issue, revoke, CRLs');
+
+  ca.command('list')
+    .description('every CA with its subject, validity and fingerprints')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { json?: boolean }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const rows = (await s.ca.list()).map((a) => {
+          const x = new X509Certificate(a.certificate);
+          return {
+            id: a.id,
+            kind: a.kind,
+            prefecture: a.prefecture,
+            name: a.name,
+            subject: x.subject.split('\n').join(', '),
+            notBefore: new Date(a.notBefore).toISOString(),
+            notAfter: new Date(a.notAfter).toISOString(),
+            sha1: fingerprint(a.certificate, 'sha1'),
+            sha256: fingerprint(a.certificate, 'sha256'),
+          };
+        });
+        if (rows.length === 0) throw new JpkiError('CA_NOT_INITIALIZED', 'conflict', 'no CAs yet: run `jpki init` first');
+        if (o.json) return printJson(rows);
+        for (const r of rows) {
+          print(`${r.id}  ${r.name}`);
+          print(`  subject   ${r.subject}`);
+          print(`  validity  ${r.notBefore} – ${r.notAfter}`);
+          print(`  SHA-1     ${r.sha1}`);
+          print(`  SHA-256   ${r.sha256}`);
+        }
+      }),
+    );
+
+  ca.command('export')
+    .description('write every CA certificate and cross-certificate as PEM, with an index file')
+    .argument('<dir>', 'output directory')
+    .action(async (dir: string, _o: unknown, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        mkdirSync(dir, { recursive: true });
+        const index: Record<string, unknown>[] = [];
+        for (const a of await s.ca.list()) {
+          const file = `${a.id}.pem`;
+          writeFileSync(join(dir, file), toPem(a.certificate, 'CERTIFICATE'));
+          index.push({ file, type: 'self-signed', ca: a.id, name: a.name, sha1: fingerprint(a.certificate, 'sha1'), sha256: fingerprint(a.certificate, 'sha256') });
+        }
+        for (const c of await s.store.certificates.list({ kind: 'cross' })) {
+          const file = `cross-${c.caId}-to-${c.subjectCaId}.pem`;
+          writeFileSync(join(dir, file), toPem(c.der, 'CERTIFICATE'));
+          index.push({ file, type: 'cross', issuer: c.caId, subject: c.subjectCaId, serial: c.serial, revoked: c.revokedAt !== null, sha256: fingerprint(c.der, 'sha256') });
+        }
+        writeFileSync(join(dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+        print(`wrote ${index.length} certificates and index.json to ${dir}`);
+      }),
+    );
+
+  ca.command('issue')
+    .description("issue a resident certificate under a prefecture's CA")
+    .requiredOption('--prefecture <code>', 'JIS prefecture code (01–47)')
+    .option('--csr <file>', 'PKCS#10 request (PEM or DER)')
+    .option('--public-key <file>', 'bare public key (PEM or DER SubjectPublicKeyInfo) instead of a CSR')
+    .option('--name <name>', "holder's name, surname and given name separated by a full-width space")
+    .option('--birth <date>', 'date of birth, YYYY-MM-DD')
+    .option('--sex <code>', '1 (male) or 2 (female)')
+    .option('--address <address>', 'address, from the prefecture on')
+    .option('--municipality <code>', 'JIS local-government code (CRL partition)')
+    .option('--kind <kind>', 'sign (署名用) or auth (利用者証明用)', 'sign')
+    .requiredOption('--out <file>', 'where to write the certificate (PEM)')
+    .option('--der', 'write DER instead of PEM')
+    .action(
+      async (
+        o: { prefecture: string; csr?: string; publicKey?: string; name?: string; birth?: string; sex?: string; address?: string; municipality?: string; kind: string; out: string; der?: boolean },
+        cmd: Command,
+      ) =>
+        withServices(globalOptions(cmd), async (s) => {
+          if (!!o.csr === !!o.publicKey) throw new JpkiError('ISSUE_OPTIONS_INVALID', 'malformed', 'give exactly one of --csr FILE or --public-key FILE');
+          if (o.kind !== 'sign' && o.kind !== 'auth') throw new JpkiError('ISSUE_OPTIONS_INVALID', 'malformed', `--kind must be sign or auth, not ${JSON.stringify(o.kind)}`);
+          const publicKey = o.csr ? { csr: readInput(o.csr, 'CSR') } : { spki: readInput(o.publicKey!, 'public key') };
+          let facts;
+          if (o.kind === 'sign') {
+            const missing = (['name', 'birth', 'sex', 'address'] as const).filter((k) => o[k] === undefined);
+            if (missing.length) throw new JpkiError('ISSUE_OPTIONS_INVALID', 'malformed', `a signing certificate needs ${missing.map((m) => `--${m}`).join(', ')}`);
+            facts = { name: o.name!, dateOfBirth: o.birth!, sex: o.sex!, address: o.address! };
+          } else if (o.name || o.birth || o.sex || o.address) {
+            throw new JpkiError('ISSUE_OPTIONS_INVALID', 'malformed', 'a user-authentication certificate carries no personal facts: drop --name/--birth/--sex/--address');
+          }
+          const c = await s.ca.issue({
+            prefecture: o.prefecture,
+            kind: o.kind,
+            publicKey,
+            facts,
+            ...(o.municipality ? { municipality: o.municipality } : {}),
+            actor: 'cli',
+          });
+          writeFileSync(o.out, o.der ? c.der : toPem(c.der, 'CERTIFICATE'));
+          print(`issued ${c.kind} certificate ${c.serial} by ${c.caId}, valid until ${c.notAfter.toISOString()}; written to ${o.out}`);
+        }),
+    );
+
+  ca.command('revoke')
+    .description('revoke a certificate by serial number')
+    .requiredOption('--serial <hex>', 'serial number (hex)')
+    .option('--ca <id>', 'issuing CA (needed only when the serial exists under several CAs)')
+    .requiredOption('--reason <reason>', 'unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold')
+    .action(async (o: { serial: string; ca?: string; reason: string }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const c = await s.ca.revoke({ serial: o.serial, ...(o.ca ? { caId: o.ca } : {}), reason: o.reason, actor: 'cli' });
+        print(`revoked certificate ${c.serial} of ${c.caId} (reason ${c.revocationReason}) at ${new Date(c.revokedAt!).toISOString()}`);
+      }),
+    );
+
+  ca.command('crl')
+    .description('generate and sign a CRL now')
+    .requiredOption('--ca <id>', 'CA id (see jpki ca list)')
+    .option('--scope <scope>', 'full, arl, delta, or a municipality code (partition)', 'full')
+    .requiredOption('--out <file>', 'where to write the CRL (DER unless --pem)')
+    .option('--pem', 'write PEM (-----BEGIN X509 CRL-----)')
+    .action(async (o: { ca: string; scope: string; out: string; pem?: boolean }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const crl = await s.crls.generate(o.ca, parseScope(o.scope), 'cli');
+        writeFileSync(o.out, o.pem ? toPem(crl.der, 'X509 CRL') : crl.der);
+        print(`CRL ${crl.crlNumber} of ${o.ca} (${crl.scope}): ${crl.entries} entries, next update ${new Date(crl.nextUpdate).toISOString()}; written to ${o.out}`);
+      }),
+    );
+
+  ca.command('certificates')
+    .description('list the certificates a CA issued')
+    .option('--ca <id>', 'only this CA')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { ca?: string; json?: boolean }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const list = await s.store.certificates.list(o.ca ? { caId: o.ca } : {});
+        const rows = list.map((c) => ({
+          ca: c.caId,
+          serial: c.serial,
+          kind: c.kind,
+          notAfter: new Date(c.notAfter).toISOString(),
+          revoked: c.revokedAt ? new Date(c.revokedAt).toISOString() : null,
+          reason: c.revocationReason,
+        }));
+        if (o.json) return printJson(rows);
+        printTable([['CA', 'SERIAL', 'KIND', 'NOT AFTER', 'REVOKED'], ...rows.map((r) => [r.ca, r.serial, r.kind, r.notAfter, r.revoked ?? '-'])]);
+      }),
+    );
+}

@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import { readFileSync, existsSync } from 'node:fs';
+import { systemClock, type Clock } from '../common/clock.js';
+import { JpkiError } from '../common/errors.js';
+import { CertificationAuthorities } from '../ca/certification-authorities.js';
+import { CrlPublisher } from '../ca/crl-publisher.js';
+import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
+import { openKeyManager, type KeyManager, type KmsConfig } from '../kms/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { readConfig, type InstallationConfig } from './data-dir.js';
+import type { GlobalOptions } from './global-options.js';
+
+/** Everything a command or the server works with, opened once and closed once (the composition root). */
+export interface Services {
+  readonly dataDir: string;
+  readonly config: InstallationConfig;
+  readonly store: Store;
+  readonly keys: KeyManager;
+  readonly clock: Clock;
+  readonly urls: PublicationUrls;
+  readonly publicUrl: string;
+  readonly ca: CertificationAuthorities;
+  readonly crls: CrlPublisher;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Overrides of the saved configuration (from `jpki init` / `jpki serve` options). */
+  config?: InstallationConfig;
+  publicUrl?: string;
+  clock?: Clock;
+}
+
+/** The PKCS#11 user PIN: env JPKI_PKCS11_PIN, else the PIN file written at init (mode 0600). */
+export function pkcs11Pin(dataDir: string): string {
+  if (process.env.JPKI_PKCS11_PIN) return process.env.JPKI_PKCS11_PIN;
+  const file = join(dataDir, 'keys', 'pkcs11.pin');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  throw new JpkiError('PKCS11_PIN_MISSING', 'unauthenticated', 'the PKCS#11 token PIN is needed: set JPKI_PKCS11_PIN');
+}
+
+export function kmsConfigFor(dataDir: string, config: InstallationConfig): KmsConfig {
+  if (config.kms.type === 'soft') return { type: 'soft', dir: join(dataDir, 'keys') };
+  return { type: 'pkcs11', module: config.kms.module, token: config.kms.token, pin: pkcs11Pin(dataDir) };
+}
+
+/** The database URL: --db / JPKI_DATABASE_URL, else the one saved at init, else <data>/jpki.sqlite. */
+export function databaseUrlFor(globals: GlobalOptions, config: InstallationConfig | undefined, explicit: boolean): string {
+  if (explicit) return globals.databaseUrl;
+  return config?.databaseUrl ?? globals.databaseUrl;
+}
+
+export async function openServices(globals: GlobalOptions & { databaseUrlExplicit: boolean }, options: OpenOptions = {}): Promise<Services> {
+  const config = options.config ?? readConfig(globals.dataDir) ?? { kms: { type: 'soft' as const } };
+  const clock = options.clock ?? systemClock;
+  const store = await openStore(databaseUrlFor(globals, config, globals.databaseUrlExplicit), { clock });
+  let keys: KeyManager;
+  try {
+    keys = await openKeyManager(kmsConfigFor(globals.dataDir, config));
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const publicUrl = options.publicUrl ?? process.env.JPKI_PUBLIC_URL ?? config.publicUrl ?? DEFAULT_PUBLIC_URL;
+  const urls = publicationUrls(publicUrl);
+  const ca = new CertificationAuthorities({ store, keys, clock, urls });
+  const crls = new CrlPublisher({ store, clock, urls, authorities: ca });
+  return {
+    dataDir: globals.dataDir,
+    config,
+    store,
+    keys,
+    clock,
+    urls,
+    publicUrl,
+    ca,
+    crls,
+    close: async () => {
+      await keys.close().catch(() => undefined);
+      await store.close();
+    },
+  };
+}

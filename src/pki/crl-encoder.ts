@@ -1,0 +1,344 @@
+/**
+ * A streaming X.509 v2 CRL encoder for CRLs of millions of entries (docs/crl.md).
+ *
+ * The library builders cannot do this: @peculiar/x509's X509CrlGenerator is O(N²) (a duplicate-serial scan
+ * per entry: 100k entries took 518 s) and building asn1-x509's TBSCertList holds every entry as objects (1M
+ * ran out of a 4 GB heap) — notes/libraries.md §3. Here the entries are pulled one at a time from a (sync or
+ * async) iterator and written straight into large byte chunks; no per-entry object survives the loop. Once the
+ * iterator ends the lengths are known, so the TBSCertList is framed in one output buffer (header, the fixed
+ * fields, the chunks copied once, the CRL extensions), signed in place, and the outer SEQUENCE is written
+ * in front of it.
+ *
+ *   CertificateList ::= SEQUENCE { tbsCertList TBSCertList, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
+ *   TBSCertList ::= SEQUENCE { version INTEGER v2(1), signature AlgorithmIdentifier, issuer Name, thisUpdate Time,
+ *       nextUpdate Time, revokedCertificates SEQUENCE OF SEQUENCE { userCertificate CertificateSerialNumber,
+ *       revocationDate Time, crlEntryExtensions Extensions OPTIONAL } OPTIONAL, crlExtensions [0] EXPLICIT Extensions OPTIONAL }
+ *
+ * Encoding decisions (RFC 5280 §5):
+ * - Always version 2, and nextUpdate is required (§5.1.2.5: conforming issuers MUST include it).
+ * - An empty revokedCertificates is omitted, never written as an empty SEQUENCE (§5.1.2.6).
+ * - Times are UTCTime through 2049 and GeneralizedTime from 2050 (§5.1.2.4), whole seconds (milliseconds are
+ *   dropped). invalidityDate is always GeneralizedTime (§5.3.2).
+ * - Reason 0 (unspecified) is written as no reasonCode extension: §5.3.1 says the extension SHOULD be absent
+ *   rather than carry unspecified, and a relying party reads an absent reason as unspecified, so JPKI's
+ *   "destroyed before delivery" (jpki-profile.md §1.5) loses nothing. 7 and values above 10 are refused;
+ *   removeFromCRL (8) only in a delta CRL (§5.3.1).
+ * - Entry extensions in the order reasonCode, invalidityDate (as @peculiar/x509 writes them).
+ * - Serial numbers are written as minimal positive INTEGERs of at most 20 octets (§4.1.2.2); zero is refused.
+ *   Serials are not checked for duplicates (that would need the whole list in memory); the store's primary
+ *   key guarantees uniqueness.
+ */
+import {
+  sequence,
+  integer,
+  time,
+  explicit,
+  headerLength,
+  writeLengthAt,
+  readSingle,
+  TAG,
+  DerError,
+} from './der.js';
+import { algorithmIdentifier } from './signed.js';
+import { readExtension, reasonCode, invalidityDate as invalidityDateExtension, isCrlReasonCode, CRL_REASON } from './extensions.js';
+import { OID_EXT_DELTA_CRL_INDICATOR } from './oids.js';
+import { PkiError } from './errors.js';
+import type { Signer } from './signer.js';
+
+export interface CrlEntryInput {
+  /** Big-endian magnitude bytes, or the same as hex (upper or lower case, leading zeros allowed). */
+  serial: Uint8Array | string;
+  revocationDate: Date;
+  /** RFC 5280 CRLReason (see CRL_REASON). Absent or 0 (unspecified): no reasonCode extension. */
+  reason?: number;
+  /** When the key is known or suspected to have been compromised; written as the invalidityDate extension. */
+  invalidityDate?: Date;
+}
+
+export interface CrlParams {
+  /** DER Name: the CA certificate's subject bytes, copied verbatim. */
+  issuer: Uint8Array;
+  signer: Signer;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  /** Complete Extension TLVs (extensions.ts), e.g. AKI, crlNumber, IDP, deltaCRLIndicator; written in this order. */
+  extensions: Uint8Array[];
+  entries: Iterable<CrlEntryInput> | AsyncIterable<CrlEntryInput>;
+}
+
+/** Entries are written into chunks of this size; a chunk is closed when the next entry does not fit. */
+const CHUNK_SIZE = 1 << 20;
+/**
+ * Largest entry: SEQUENCE header 2 + serial INTEGER 22 + GeneralizedTime 17 + extensions 2 + reasonCode 14
+ * + invalidityDate 26 = 83 bytes, so every entry's length fits in one length octet.
+ */
+const MAX_ENTRY = 128;
+/** Room after the TBS for the AlgorithmIdentifier and the signature BIT STRING (RSA-8192 needs 1,029 bytes). */
+const TAIL_ROOM = 1152;
+/** Room before the TBS for the outer SEQUENCE header (at most 6 bytes). */
+const HEAD_ROOM = 6;
+
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[65 + i] = 10 + i;
+  HEX[97 + i] = 10 + i;
+}
+
+function invalid(message: string, params: Record<string, string | number> = {}): PkiError {
+  return new PkiError('CRL_INPUT_INVALID', message, params);
+}
+
+function checkDate(d: unknown, what: string): Date {
+  if (!(d instanceof Date) || !Number.isFinite(d.getTime())) throw invalid(`${what} is not a valid Date`);
+  const y = d.getUTCFullYear();
+  if (y < 1950 || y > 9999) throw invalid(`${what} year ${y} is outside 1950–9999`);
+  return d;
+}
+
+/** Accumulates entries in large chunks. */
+class EntryWriter {
+  readonly chunks: Buffer[] = [];
+  buf: Buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+  pos = 0;
+  total = 0;
+  count = 0;
+  /** Scratch for a parsed serial (magnitude, before stripping). */
+  private readonly serialScratch = new Uint8Array(64);
+  private readonly allowRemoveFromCrl: boolean;
+
+  constructor(allowRemoveFromCrl: boolean) {
+    this.allowRemoveFromCrl = allowRemoveFromCrl;
+  }
+
+  private flush(): void {
+    this.chunks.push(this.buf.subarray(0, this.pos));
+    this.total += this.pos;
+    this.buf = Buffer.allocUnsafe(CHUNK_SIZE);
+    this.pos = 0;
+  }
+
+  /** Writes one RevokedCertificate. */
+  add(e: CrlEntryInput): void {
+    const index = this.count;
+    if (e === null || typeof e !== 'object') throw invalid(`entry ${index} is not an object`, { index });
+    if (this.pos + MAX_ENTRY > this.buf.length) this.flush();
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start + 2; // the SEQUENCE header goes in front once the length is known (always < 128)
+
+    // userCertificate: minimal positive INTEGER
+    const s = this.serialScratch;
+    let n: number;
+    const serial = e.serial;
+    if (typeof serial === 'string') {
+      const len = serial.length;
+      if (len === 0 || len > 128) throw invalid(`entry ${index}: serial ${JSON.stringify(serial.slice(0, 40))} is not 1–128 hex digits`, { index });
+      n = (len + 1) >> 1;
+      let j = 0;
+      let i = 0;
+      if (len & 1) {
+        const v = HEX[serial.charCodeAt(0)] ?? -1;
+        if (v < 0) throw invalid(`entry ${index}: serial ${JSON.stringify(serial)} is not hex`, { index });
+        s[j++] = v;
+        i = 1;
+      }
+      for (; i < len; i += 2) {
+        const hi = HEX[serial.charCodeAt(i)] ?? -1;
+        const lo = HEX[serial.charCodeAt(i + 1)] ?? -1;
+        if (hi < 0 || lo < 0) throw invalid(`entry ${index}: serial ${JSON.stringify(serial)} is not hex`, { index });
+        s[j++] = (hi << 4) | lo;
+      }
+    } else if (serial instanceof Uint8Array) {
+      n = serial.length;
+      if (n > 64) throw invalid(`entry ${index}: serial of ${n} bytes is too long`, { index });
+      s.set(serial);
+    } else {
+      throw invalid(`entry ${index}: serial must be hex text or bytes`, { index });
+    }
+    let first = 0;
+    while (first < n && s[first] === 0) first++;
+    if (first === n) throw invalid(`entry ${index}: serial number 0 is not a positive integer (RFC 5280 §4.1.2.2)`, { index });
+    const sign = s[first]! & 0x80 ? 1 : 0;
+    const contentLen = n - first + sign;
+    if (contentLen > 20) throw invalid(`entry ${index}: serial number is ${contentLen} octets; RFC 5280 §4.1.2.2 allows at most 20`, { index });
+    buf[p++] = TAG.INTEGER;
+    buf[p++] = contentLen;
+    if (sign) buf[p++] = 0;
+    for (let i = first; i < n; i++) buf[p++] = s[i]!;
+
+    // revocationDate
+    const d = e.revocationDate;
+    if (!(d instanceof Date)) throw invalid(`entry ${index}: revocationDate is not a Date`, { index });
+    p = writeTime(buf, p, d, index, 'revocationDate');
+
+    // crlEntryExtensions
+    const reason = e.reason;
+    const hasReason = reason !== undefined && reason !== CRL_REASON.unspecified;
+    if (reason !== undefined && !isCrlReasonCode(reason)) throw invalid(`entry ${index}: ${String(reason)} is not a CRLReason code (0–10 except 7)`, { index });
+    if (reason === CRL_REASON.removeFromCRL && !this.allowRemoveFromCrl)
+      throw invalid(`entry ${index}: removeFromCRL (8) may only appear in a delta CRL (RFC 5280 §5.3.1)`, { index });
+    const inv = e.invalidityDate;
+    if (hasReason || inv !== undefined) {
+      const extStart = p;
+      p += 2;
+      if (hasReason) {
+        const r = reasonCode(reason);
+        buf.set(r, p);
+        p += r.length;
+      }
+      if (inv !== undefined) {
+        checkDate(inv, `entry ${index}: invalidityDate`);
+        const v = invalidityDateExtension(inv);
+        buf.set(v, p);
+        p += v.length;
+      }
+      buf[extStart] = TAG.SEQUENCE;
+      buf[extStart + 1] = p - extStart - 2;
+    }
+    buf[start] = TAG.SEQUENCE;
+    buf[start + 1] = p - start - 2;
+    this.pos = p;
+    this.count++;
+  }
+
+  finish(): void {
+    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
+    this.total += this.pos;
+    this.buf = Buffer.alloc(0);
+    this.pos = 0;
+  }
+}
+
+function d2(buf: Buffer, p: number, v: number): void {
+  buf[p] = 48 + ((v / 10) | 0);
+  buf[p + 1] = 48 + (v % 10);
+}
+
+/** Writes an RFC 5280 Time for `d` at `p` (UTCTime 1950–2049, GeneralizedTime after); returns the new position. */
+function writeTime(buf: Buffer, p: number, d: Date, index: number, what: string): number {
+  const t = d.getTime();
+  if (!Number.isFinite(t)) throw invalid(`entry ${index}: ${what} is not a valid Date`, { index });
+  const y = d.getUTCFullYear();
+  if (y < 1950 || y > 9999) throw invalid(`entry ${index}: ${what} year ${y} is outside 1950–9999`, { index });
+  if (y <= 2049) {
+    buf[p] = TAG.UTC_TIME;
+    buf[p + 1] = 13;
+    d2(buf, p + 2, y % 100);
+    p += 4;
+  } else {
+    buf[p] = TAG.GENERALIZED_TIME;
+    buf[p + 1] = 15;
+    d2(buf, p + 2, (y / 100) | 0);
+    d2(buf, p + 4, y % 100);
+    p += 6;
+  }
+  d2(buf, p, d.getUTCMonth() + 1);
+  d2(buf, p + 2, d.getUTCDate());
+  d2(buf, p + 4, d.getUTCHours());
+  d2(buf, p + 6, d.getUTCMinutes());
+  d2(buf, p + 8, d.getUTCSeconds());
+  buf[p + 10] = 0x5a; // 'Z'
+  return p + 11;
+}
+
+/** Checks the CRL extensions: each one Extension TLV, no OID twice. Returns whether it is a delta CRL. */
+function checkExtensions(extensions: readonly Uint8Array[]): boolean {
+  const seen = new Set<string>();
+  for (const [i, e] of extensions.entries()) {
+    let oid: string;
+    try {
+      oid = readExtension(e, readSingle(e)).oid;
+    } catch (err) {
+      throw new PkiError('CRL_INPUT_INVALID', `CRL extension ${i} is not one DER Extension: ${(err as Error).message}`, { index: i }, { cause: err });
+    }
+    if (seen.has(oid)) throw invalid(`CRL extension ${oid} is given twice (RFC 5280 §5.2)`);
+    seen.add(oid);
+  }
+  return seen.has(OID_EXT_DELTA_CRL_INDICATOR);
+}
+
+function isSyncIterable<T>(x: Iterable<T> | AsyncIterable<T>): x is Iterable<T> {
+  return typeof (x as Iterable<T>)[Symbol.iterator] === 'function';
+}
+
+/**
+ * Encodes and signs a v2 CRL. Entries are consumed lazily from `p.entries`; the result is a view into one
+ * buffer holding the complete DER CertificateList.
+ */
+export async function encodeCrl(p: CrlParams): Promise<Buffer> {
+  // ---- the fixed fields, checked before any entry is read
+  let issuerOk = false;
+  try {
+    issuerOk = readSingle(p.issuer).tag === TAG.SEQUENCE;
+  } catch (e) {
+    if (!(e instanceof DerError)) throw e;
+  }
+  if (!issuerOk) throw invalid('issuer must be the DER of a Name (one SEQUENCE)');
+  checkDate(p.thisUpdate, 'thisUpdate');
+  checkDate(p.nextUpdate, 'nextUpdate');
+  if (p.nextUpdate.getTime() <= p.thisUpdate.getTime()) throw invalid('nextUpdate must be later than thisUpdate');
+  const isDelta = checkExtensions(p.extensions);
+  const alg = algorithmIdentifier(p.signer.algorithm);
+  const prefix = Buffer.concat([integer(1), alg, p.issuer, time(p.thisUpdate), time(p.nextUpdate)]);
+  const crlExtensions = p.extensions.length ? explicit(0, sequence(...p.extensions)) : Buffer.alloc(0);
+
+  // ---- the entries, streamed into chunks
+  const w = new EntryWriter(isDelta);
+  if (isSyncIterable(p.entries)) {
+    for (const e of p.entries) w.add(e);
+  } else {
+    for await (const e of p.entries) w.add(e);
+  }
+  w.finish();
+
+  // ---- frame the TBSCertList once, in the output buffer
+  const revokedLen = w.count ? headerLength(w.total) + w.total : 0;
+  const tbsContentLen = prefix.length + revokedLen + crlExtensions.length;
+  const tbsLen = headerLength(tbsContentLen) + tbsContentLen;
+  const out = Buffer.allocUnsafe(HEAD_ROOM + tbsLen + TAIL_ROOM);
+  let o = HEAD_ROOM;
+  out[o] = TAG.SEQUENCE;
+  o += 1 + writeLengthAt(out, o + 1, tbsContentLen);
+  o += prefix.copy(out, o);
+  if (w.count) {
+    out[o] = TAG.SEQUENCE;
+    o += 1 + writeLengthAt(out, o + 1, w.total);
+    const chunks = w.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      o += chunks[i]!.copy(out, o);
+      chunks[i] = EMPTY; // let each chunk go as soon as it is copied
+    }
+  }
+  o += crlExtensions.copy(out, o);
+  if (o !== HEAD_ROOM + tbsLen) throw new Error(`CRL framing error: wrote ${o - HEAD_ROOM} of ${tbsLen} TBS bytes`);
+
+  // ---- sign, then write the algorithm, the signature and the outer header around the TBS
+  const signature = await p.signer.sign(out.subarray(HEAD_ROOM, HEAD_ROOM + tbsLen));
+  const bitStringContent = signature.length + 1;
+  const tailLen = alg.length + headerLength(bitStringContent) + bitStringContent;
+  if (tailLen > TAIL_ROOM) {
+    // a signature larger than any key we support: fall back to one more copy
+    const tbs = out.subarray(HEAD_ROOM, HEAD_ROOM + tbsLen);
+    return sequence(tbs, alg, Buffer.concat([Buffer.from([TAG.BIT_STRING]), encodeLen(bitStringContent), Buffer.from([0]), signature]));
+  }
+  o += alg.copy(out, o);
+  out[o] = TAG.BIT_STRING;
+  o += 1 + writeLengthAt(out, o + 1, bitStringContent);
+  out[o++] = 0;
+  out.set(signature, o);
+  o += signature.length;
+  const outerContentLen = o - HEAD_ROOM;
+  const start = HEAD_ROOM - headerLength(outerContentLen);
+  out[start] = TAG.SEQUENCE;
+  writeLengthAt(out, start + 1, outerContentLen);
+  return out.subarray(start, o);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function encodeLen(len: number): Buffer {
+  const b = Buffer.alloc(headerLength(len) - 1);
+  writeLengthAt(b, 0, len);
+  return b;
+}

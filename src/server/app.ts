@@ -1,0 +1,25 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Services } from '../cli/services.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { publicationRoutes } from './routes/publication.js';
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * The HTTP face of the service: a thin edge over the modules (STYLE §11). Routes validate their input,
+ * call a module's front door and shape the reply; errors go through one handler.
+ */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 1 << 20,
+    // Keep-alive for relying parties hammering OCSP/CRLs; close idle sockets eventually.
+    keepAliveTimeout: 30_000,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  await app.register(publicationRoutes, { services });
+  return app;
+}

@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { JpkiError } from '../../common/errors.js';
+import { parseScope, type CrlScope } from '../../ca/crl-publisher.js';
+import { fingerprint } from '../../pki/signed.js';
+import type { Services } from '../../cli/services.js';
+import type { CrlRecord } from '../../store/index.js';
+
+const CA_ID = /^[a-z0-9-]{1,40}$/;
+
+function fileParam(file: string, ext: string): string {
+  if (!file.endsWith(ext)) throw new JpkiError('NOT_FOUND', 'not-found', `no such file ${file}`);
+  const id = file.slice(0, -ext.length);
+  if (!CA_ID.test(id)) throw new JpkiError('NOT_FOUND', 'not-found', `no such file ${file}`);
+  return id;
+}
+
+function sendCrl(reply: FastifyReply, crl: CrlRecord): FastifyReply {
+  const maxAge = Math.max(0, Math.floor((crl.nextUpdate - Date.now()) / 1000));
+  return reply
+    .header('content-type', 'application/pkix-crl')
+    .header('cache-control', `public, max-age=${Math.min(maxAge, 3600)}`)
+    .header('last-modified', new Date(crl.thisUpdate).toUTCString())
+    .header('expires', new Date(crl.nextUpdate).toUTCString())
+    .header('etag', `"${crl.caId}-${crl.scope}-${crl.crlNumber}"`)
+    .send(crl.der);
+}
+
+/**
+ * What every CA publishes: its certificate, its CRLs (full, ARL, partitions, delta) and a JSON list of the
+ * CAs with fingerprints — the data the portal shows and relying parties fetch.
+ */
+export async function publicationRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  const { ca, crls } = opts.services;
+
+  app.get('/ca', async () => {
+    const list = await ca.list();
+    return list.map((a) => ({
+      id: a.id,
+      kind: a.kind,
+      prefecture: a.prefecture,
+      name: a.name,
+      nameEn: a.nameEn,
+      notBefore: new Date(a.notBefore).toISOString(),
+      notAfter: new Date(a.notAfter).toISOString(),
+      sha1: fingerprint(a.certificate, 'sha1'),
+      sha256: fingerprint(a.certificate, 'sha256'),
+      certificate: `/ca/${a.id}.cer`,
+      crl: `/crl/${a.id}.crl`,
+      arl: `/arl/${a.id}.crl`,
+    }));
+  });
+
+  app.get<{ Params: { file: string } }>('/ca/:file', async (req, reply) => {
+    const a = await ca.get(fileParam(req.params.file, '.cer'));
+    return reply.header('content-type', 'application/pkix-cert').header('cache-control', 'public, max-age=86400').send(a.certificate);
+  });
+
+  const serveCrl = async (id: string, scope: CrlScope, reply: FastifyReply) => {
+    await ca.get(id);
+    return sendCrl(reply, await crls.current(id, scope));
+  };
+
+  app.get<{ Params: { file: string } }>('/crl/:file', async (req, reply) => serveCrl(fileParam(req.params.file, '.crl'), { type: 'full' }, reply));
+  app.get<{ Params: { file: string } }>('/arl/:file', async (req, reply) => serveCrl(fileParam(req.params.file, '.crl'), { type: 'arl' }, reply));
+  app.get<{ Params: { id: string; file: string } }>('/crl/:id/:file', async (req, reply) => {
+    if (!CA_ID.test(req.params.id)) throw new JpkiError('NOT_FOUND', 'not-found', `no such CA ${req.params.id}`);
+    const name = fileParam(req.params.file, '.crl');
+    let scope: CrlScope;
+    try {
+      scope = parseScope(name);
+    } catch {
+      throw new JpkiError('NOT_FOUND', 'not-found', `no such CRL ${req.params.file}`);
+    }
+    if (scope.type === 'full' || scope.type === 'arl') throw new JpkiError('NOT_FOUND', 'not-found', `no such CRL ${req.params.file}`);
+    return serveCrl(req.params.id, scope, reply);
+  });
+}

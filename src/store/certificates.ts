@@ -1,0 +1,178 @@
+import type { SqlExecutor } from './database.js';
+
+export type CertificateKind = 'sign' | 'auth' | 'cross' | 'ocsp';
+
+/** One certificate a CA issued, with its revocation state. */
+export interface CertificateRecord {
+  id: number;
+  caId: string;
+  /** Lower-case hex of the positive serial number, no leading zero bytes. */
+  serial: string;
+  kind: CertificateKind;
+  subjectCaId: string | null;
+  residentId: string | null;
+  cardId: string | null;
+  crlPartition: string | null;
+  notBefore: number;
+  notAfter: number;
+  issuedAt: number;
+  der: Buffer;
+  revokedAt: number | null;
+  revocationReason: number | null;
+}
+
+export type NewCertificate = Omit<CertificateRecord, 'id' | 'revokedAt' | 'revocationReason'>;
+
+/** A revoked entry as CRLs need it (no DER, so millions can be streamed cheaply). */
+export interface RevokedEntry {
+  id: number;
+  serial: string;
+  revokedAt: number;
+  reason: number | null;
+}
+
+interface Row {
+  id: number;
+  ca_id: string;
+  serial: string;
+  kind: CertificateKind;
+  subject_ca_id: string | null;
+  resident_id: string | null;
+  card_id: string | null;
+  crl_partition: string | null;
+  not_before: number;
+  not_after: number;
+  issued_at: number;
+  der: Buffer;
+  revoked_at: number | null;
+  revocation_reason: number | null;
+  [k: string]: unknown;
+}
+
+const fromRow = (r: Row): CertificateRecord => ({
+  id: Number(r.id),
+  caId: r.ca_id,
+  serial: r.serial,
+  kind: r.kind,
+  subjectCaId: r.subject_ca_id,
+  residentId: r.resident_id,
+  cardId: r.card_id,
+  crlPartition: r.crl_partition,
+  notBefore: r.not_before,
+  notAfter: r.not_after,
+  issuedAt: r.issued_at,
+  der: r.der,
+  revokedAt: r.revoked_at,
+  revocationReason: r.revocation_reason,
+});
+
+export interface RevokedFilter {
+  caId: string;
+  /** Only this CRL partition (municipality). */
+  partition?: string;
+  /** Only certificates of these kinds (the bridge's ARL: cross). */
+  kinds?: CertificateKind[];
+  /** Only revocations at or after this time (delta CRLs). */
+  revokedSince?: number;
+  /** Leave out certificates that expired before this time (RFC 5280 §3.3: expired entries may be removed). */
+  notExpiredAt?: number;
+}
+
+export class CertificateRepository {
+  constructor(private readonly sql: SqlExecutor) {}
+
+  async insert(c: NewCertificate): Promise<number> {
+    const params = [
+      c.caId,
+      c.serial,
+      c.kind,
+      c.subjectCaId,
+      c.residentId,
+      c.cardId,
+      c.crlPartition,
+      c.notBefore,
+      c.notAfter,
+      c.issuedAt,
+      c.der,
+    ];
+    const sql = `INSERT INTO certificates (ca_id, serial, kind, subject_ca_id, resident_id, card_id, crl_partition, not_before, not_after, issued_at, der)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
+    const r = await this.sql.queryOne<{ id: number }>(sql, params);
+    return Number(r!.id);
+  }
+
+  async serialExists(caId: string, serial: string): Promise<boolean> {
+    return !!(await this.sql.queryOne('SELECT 1 AS x FROM certificates WHERE ca_id = ? AND serial = ?', [caId, serial]));
+  }
+
+  async get(caId: string, serial: string): Promise<CertificateRecord | undefined> {
+    const r = await this.sql.queryOne<Row>('SELECT * FROM certificates WHERE ca_id = ? AND serial = ?', [caId, serial]);
+    return r && fromRow(r);
+  }
+
+  /** Every certificate with this serial, across CAs (a serial is only unique per CA). */
+  async findBySerial(serial: string): Promise<CertificateRecord[]> {
+    return (await this.sql.query<Row>('SELECT * FROM certificates WHERE serial = ? ORDER BY id', [serial])).map(fromRow);
+  }
+
+  async byResident(residentId: string): Promise<CertificateRecord[]> {
+    return (await this.sql.query<Row>('SELECT * FROM certificates WHERE resident_id = ? ORDER BY id', [residentId])).map(fromRow);
+  }
+
+  async list(filter: { caId?: string; kind?: CertificateKind; subjectCaId?: string; limit?: number } = {}): Promise<CertificateRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.caId) (where.push('ca_id = ?'), params.push(filter.caId));
+    if (filter.kind) (where.push('kind = ?'), params.push(filter.kind));
+    if (filter.subjectCaId) (where.push('subject_ca_id = ?'), params.push(filter.subjectCaId));
+    const rows = await this.sql.query<Row>(
+      `SELECT * FROM certificates ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+      [...params, filter.limit ?? 1_000_000],
+    );
+    return rows.map(fromRow);
+  }
+
+  /**
+   * Marks a certificate revoked. Returns false when it was already revoked (the row is left as it was), so
+   * the caller can report "already revoked" without a race between check and update.
+   */
+  async revoke(caId: string, serial: string, at: number, reason: number): Promise<boolean> {
+    const n = await this.sql.execute(
+      'UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE ca_id = ? AND serial = ? AND revoked_at IS NULL',
+      [at, reason, caId, serial],
+    );
+    return n === 1;
+  }
+
+  /**
+   * Revoked entries in id order, one batch at a time (keyset pagination): a CRL of millions of entries is
+   * streamed from the database without ever holding the list.
+   */
+  async *revoked(filter: RevokedFilter, batchSize = 10_000): AsyncGenerator<RevokedEntry> {
+    const where = ['ca_id = ?', 'revoked_at IS NOT NULL', 'id > ?'];
+    const base: (string | number)[] = [filter.caId];
+    const extra: (string | number)[] = [];
+    if (filter.partition !== undefined) (where.push('crl_partition = ?'), extra.push(filter.partition));
+    if (filter.kinds?.length) (where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`), extra.push(...filter.kinds));
+    if (filter.revokedSince !== undefined) (where.push('revoked_at >= ?'), extra.push(filter.revokedSince));
+    if (filter.notExpiredAt !== undefined) (where.push('not_after >= ?'), extra.push(filter.notExpiredAt));
+    const sql = `SELECT id, serial, revoked_at, revocation_reason FROM certificates WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`;
+    let after = 0;
+    for (;;) {
+      const rows = await this.sql.query<{ id: number; serial: string; revoked_at: number; revocation_reason: number | null }>(sql, [
+        ...base,
+        after,
+        ...extra,
+        batchSize,
+      ]);
+      for (const r of rows) yield { id: Number(r.id), serial: r.serial, revokedAt: r.revoked_at, reason: r.revocation_reason };
+      if (rows.length < batchSize) return;
+      after = Number(rows[rows.length - 1]!.id);
+    }
+  }
+
+  async countRevoked(caId: string): Promise<number> {
+    const r = await this.sql.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM certificates WHERE ca_id = ? AND revoked_at IS NOT NULL', [caId]);
+    return Number(r?.n ?? 0);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The SQL layer under every repository: one small async interface, two implementations (SQLite via
+ * better-sqlite3, the embedded default; PostgreSQL via pg, the production one). Repositories write portable
+ * SQL with `?` placeholders; the PostgreSQL side renumbers them to `$n`.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export type SqlValue = string | number | bigint | boolean | Buffer | Uint8Array | null;
+
+export type Row = Record<string, unknown>;
+
+export interface SqlExecutor {
+  readonly dialect: Dialect;
+  /** All rows of a query. */
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** The first row, or undefined. */
+  queryOne<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** A statement that returns no rows; resolves to the number of rows it changed. */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+export interface Database extends SqlExecutor {
+  /**
+   * Runs `fn` in one transaction: everything it writes commits together or not at all. Writers are
+   * serialised (SQLite: BEGIN IMMEDIATE behind an in-process queue; PostgreSQL: row and advisory locks).
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Calls `listener` soon after any transaction commits, in this process or another one sharing the
+   * database (PostgreSQL LISTEN/NOTIFY; SQLite PRAGMA data_version polling). Returns an unsubscribe function.
+   */
+  onCommit(listener: () => void): () => void;
+  /** A human description for logs (never includes a password). */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/** SQLite returns BLOBs as Buffer, PostgreSQL BYTEA as Buffer; parameters are normalised to Buffer. */
+export function toSqlParam(v: SqlValue): SqlValue {
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v;
+}

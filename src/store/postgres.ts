@@ -1,0 +1,192 @@
+import pg from 'pg';
+import { toSqlParam, type Database, type Row, type SqlExecutor, type SqlValue } from './database.js';
+import { StoreError } from './errors.js';
+
+/** The channel every committed write transaction notifies (delivered by PostgreSQL at COMMIT). */
+const CHANGE_CHANNEL = 'jpki_changes';
+
+/** `?` placeholders → `$1…$n` (our SQL never has `?` inside string literals). */
+function renumber(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** BIGINT (int8) as a JS number: our bigints are epoch milliseconds and counters, far below 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+  const run = async (sql: string, params?: readonly SqlValue[]) => {
+    try {
+      return await client.query(renumber(sql), params ? params.map(toSqlParam) : []);
+    } catch (e) {
+      throw translate(e);
+    }
+  };
+  return {
+    dialect: 'postgres',
+    query: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => (await run(sql, params)).rows as T[],
+    queryOne: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => (await run(sql, params)).rows[0] as T | undefined,
+    execute: async (sql: string, params?: readonly SqlValue[]) => (await run(sql, params)).rowCount ?? 0,
+  };
+}
+
+function translate(e: unknown): unknown {
+  const code = (e as { code?: string }).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '57P01' || code === '3D000')
+    return new StoreError('DATABASE_UNAVAILABLE', 'unavailable', `PostgreSQL is not reachable: ${(e as Error).message}`, {}, { cause: e });
+  return e;
+}
+
+/**
+ * PostgreSQL through a pg Pool (the production store). `?schema=NAME` in the URL (our own parameter, removed
+ * before connecting) puts every table in that schema — one database can hold several installations or
+ * test runs side by side.
+ */
+export class PostgresDatabase implements Database {
+  readonly dialect = 'postgres' as const;
+  readonly description: string;
+  private readonly pool: pg.Pool;
+  private readonly executor: SqlExecutor;
+  private readonly listeners = new Set<() => void>();
+  private listenClient: pg.Client | undefined;
+  private listenStarting: Promise<void> | undefined;
+  private closed = false;
+  readonly schema: string | undefined;
+
+  private constructor(
+    private readonly connectionString: string,
+    schema: string | undefined,
+  ) {
+    this.schema = schema;
+    const safe = new URL(connectionString);
+    safe.password = safe.password ? '***' : '';
+    this.description = `${safe.toString()}${schema ? ` (schema ${schema})` : ''}`;
+    this.pool = new pg.Pool({
+      connectionString,
+      types,
+      max: 10,
+      options: schema ? `-c search_path=${schema}` : undefined,
+    });
+    // An idle client that loses its server connection must not crash the process.
+    this.pool.on('error', () => undefined);
+    this.executor = executorFor(this.pool);
+  }
+
+  static async open(url: string): Promise<PostgresDatabase> {
+    const u = new URL(url);
+    const schema = u.searchParams.get('schema') ?? undefined;
+    u.searchParams.delete('schema');
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+      throw new StoreError('DATABASE_URL_INVALID', 'malformed', `invalid schema name ${JSON.stringify(schema)} (lower-case letters, digits, _)`);
+    const db = new PostgresDatabase(u.toString(), schema);
+    try {
+      if (schema) await db.pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      else await db.pool.query('SELECT 1');
+    } catch (e) {
+      await db.pool.end().catch(() => undefined);
+      throw translate(e);
+    }
+    return db;
+  }
+
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.executor.query<T>(sql, params);
+  }
+
+  queryOne<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    return this.executor.queryOne<T>(sql, params);
+  }
+
+  async execute(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.transaction((tx) => tx.execute(sql, params));
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw translate(e);
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await fn(executorFor(client));
+      await client.query(`SELECT pg_notify('${CHANGE_CHANNEL}', '')`);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Raw multi-statement SQL (migrations). */
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  onCommit(listener: () => void): () => void {
+    this.listeners.add(listener);
+    if (!this.listenClient && !this.listenStarting) this.listenStarting = this.startListening();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Resolves once LISTEN is active (tests wait on it before writing from another process). */
+  async ready(): Promise<void> {
+    await this.listenStarting;
+  }
+
+  private async startListening(): Promise<void> {
+    while (!this.closed) {
+      const client = new pg.Client({ connectionString: this.connectionString, types });
+      try {
+        await client.connect();
+        client.on('notification', () => this.emit());
+        await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+        this.listenClient = client;
+        // On a lost connection, listen again; anything committed meanwhile is announced by one emit.
+        client.on('error', () => undefined);
+        client.on('end', () => {
+          this.listenClient = undefined;
+          if (!this.closed) {
+            this.listenStarting = this.startListening();
+            this.emit();
+          }
+        });
+        return;
+      } catch {
+        await client.end().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch {
+        // a listener's failure is its own business
+      }
+    }
+  }
+
+  /** Drops the schema given in the URL with everything in it (test clean-up). */
+  async dropSchema(): Promise<void> {
+    if (this.schema) await this.pool.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    await this.listenClient?.end().catch(() => undefined);
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,83 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/server/app.js';
+import { createTestInstallation, openssl, type TestInstallation } from '../support/installation.js';
+import { startJpki } from '../support/cli.js';
+import { scanCrl } from '../../src/pki/crl-scanner.js';
+
+describe('publication routes: CA certificates, CRLs, the CA list', () => {
+  let t: TestInstallation;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    t = await createTestInstallation({ prefectures: ['13', '27'] });
+    app = await buildApp(t.services);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await t?.cleanup();
+  });
+
+  it('lists the CAs as JSON with fingerprints', async () => {
+    const r = await app.inject({ method: 'GET', url: '/ca' });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toContain('application/json');
+    const list = r.json() as { id: string; sha256: string }[];
+    expect(list.map((c) => c.id)).toEqual(['jpki-bridge', 'gpki-bridge', 'agency-mic', 'pref-13', 'pref-27']);
+    expect(list[3]!.sha256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  });
+
+  it('serves a CA certificate as DER with the pkix-cert type', async () => {
+    const r = await app.inject({ method: 'GET', url: '/ca/pref-13.cer' });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('application/pkix-cert');
+    expect(r.rawPayload.equals((await t.services.ca.get('pref-13')).certificate)).toBe(true);
+    expect(openssl(['x509', '-inform', 'DER', '-noout', '-subject', '-nameopt', 'utf8'], r.rawPayload).out).toContain('東京都知事');
+  });
+
+  it('serves the current CRL and ARL with the pkix-crl type and caching headers', async () => {
+    const r = await app.inject({ method: 'GET', url: '/crl/pref-13.crl' });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('application/pkix-crl');
+    expect(r.headers['last-modified']).toBeDefined();
+    expect(r.headers['etag']).toMatch(/^"pref-13-full-\d+"$/);
+    const info = scanCrl(r.rawPayload);
+    expect(info.entryCount).toBe(0);
+    const arl = await app.inject({ method: 'GET', url: '/arl/jpki-bridge.crl' });
+    expect(arl.statusCode).toBe(200);
+    expect(openssl(['crl', '-inform', 'DER', '-noout', '-text'], arl.rawPayload).out).toContain('Only CA Certificates');
+    const part = await app.inject({ method: 'GET', url: '/crl/pref-13/13103.crl' });
+    expect(part.statusCode).toBe(200);
+    expect(openssl(['crl', '-inform', 'DER', '-noout', '-text'], part.rawPayload).out).toContain('http://127.0.0.1:8080/crl/pref-13/13103.crl');
+  });
+
+  it.each(['/ca/pref-99.cer', '/ca/pref-13.pem', '/crl/nope.crl', '/crl/pref-13/abc.crl', '/crl/..%2f..%2fetc.crl', '/nothing/here'])('answers %s with a JSON 404', async (url) => {
+    const r = await app.inject({ method: 'GET', url });
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    expect(r.body).not.toContain('at ');
+  });
+});
+
+describe('jpki serve (npm start) on an empty data directory', () => {
+  it('initialises, then serves the CAs and CRLs over HTTP', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jpki-serve-'));
+    const server = await startJpki(['--data', join(dir, 'data'), 'serve', '--port', '0', '--key-algorithm', 'p256', '--no-demo'], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    try {
+      const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())![1];
+      expect(server.output()).toContain('initialising');
+      const list = await fetch(`http://127.0.0.1:${port}/ca`);
+      expect(list.status).toBe(200);
+      expect(((await list.json()) as unknown[]).length).toBe(50);
+      const crl = await fetch(`http://127.0.0.1:${port}/crl/pref-01.crl`);
+      expect(crl.headers.get('content-type')).toBe('application/pkix-crl');
+      const bad = await fetch(`http://127.0.0.1:${port}/crl/%00.crl`);
+      expect(bad.status).toBe(404);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

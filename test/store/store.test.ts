@@ -1,0 +1,211 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { availableStoreKinds, disposeTestStore, freshStoreUrl, type StoreKind } from '../support/stores.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { FixedClock } from '../../src/common/clock.js';
+
+const kinds = await availableStoreKinds();
+
+function authority(id: string, prefecture: string | null = null) {
+  return {
+    id,
+    kind: (prefecture ? 'prefectural' : 'jpki-bridge') as 'prefectural' | 'jpki-bridge',
+    prefecture,
+    name: `CA ${id}`,
+    nameEn: `CA ${id}`,
+    subject: Buffer.from([0x30, 0x00]),
+    keyId: Buffer.from('0102', 'hex'),
+    keyUri: `soft:${id}`,
+    signatureAlgorithm: 'RSA-SHA256',
+    certificate: Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]),
+    notBefore: 0,
+    notAfter: 1,
+    createdAt: 0,
+  };
+}
+
+function cert(caId: string, serial: string, extra: Partial<{ crlPartition: string; kind: 'sign' | 'auth' | 'cross'; residentId: string }> = {}) {
+  return {
+    caId,
+    serial,
+    kind: extra.kind ?? ('sign' as const),
+    subjectCaId: null,
+    residentId: extra.residentId ?? null,
+    cardId: null,
+    crlPartition: extra.crlPartition ?? null,
+    notBefore: 1000,
+    notAfter: 2000,
+    issuedAt: 1000,
+    der: Buffer.from(serial, 'hex'),
+  };
+}
+
+describe.each(kinds)('store on %s', (kind: StoreKind) => {
+  let store: Store;
+  const clock = new FixedClock('2026-04-01T00:00:00Z');
+
+  beforeEach(async () => {
+    store = await openStore(freshStoreUrl(kind), { clock });
+    await store.authorities.insert(authority('pref-13', '13'));
+    await store.authorities.insert(authority('jpki-bridge'));
+  });
+  afterEach(async () => {
+    await disposeTestStore(store);
+  });
+
+  it('keeps authorities and finds a prefecture by JIS code', async () => {
+    expect((await store.authorities.list()).map((a) => a.id)).toEqual(['jpki-bridge', 'pref-13']);
+    const a = await store.authorities.byPrefecture('13');
+    expect(a?.id).toBe('pref-13');
+    expect(Buffer.isBuffer(a?.certificate)).toBe(true);
+    expect(a?.certificate.toString('hex')).toBe('3003020101');
+    expect(await store.authorities.byPrefecture('48')).toBeUndefined();
+  });
+
+  it('numbers CRLs per CA, starting at 1 and never repeating', async () => {
+    const a = await store.transaction((tx) => tx.authorities.nextCrlNumber('pref-13'));
+    const b = await store.transaction((tx) => tx.authorities.nextCrlNumber('pref-13'));
+    const c = await store.transaction((tx) => tx.authorities.nextCrlNumber('jpki-bridge'));
+    expect([a, b, c]).toEqual([1, 2, 1]);
+  });
+
+  it('refuses a second certificate with the same serial under one CA, but not under another', async () => {
+    await store.certificates.insert(cert('pref-13', 'aa01'));
+    await expect(store.certificates.insert(cert('pref-13', 'aa01'))).rejects.toThrow();
+    await store.certificates.insert(cert('jpki-bridge', 'aa01'));
+    expect(await store.certificates.serialExists('pref-13', 'aa01')).toBe(true);
+    expect(await store.certificates.serialExists('pref-13', 'aa02')).toBe(false);
+    expect((await store.certificates.findBySerial('aa01')).map((c) => c.caId).sort()).toEqual(['jpki-bridge', 'pref-13']);
+  });
+
+  it('revokes once and reports a second revocation', async () => {
+    await store.certificates.insert(cert('pref-13', 'bb01'));
+    expect(await store.certificates.revoke('pref-13', 'bb01', 5000, 1)).toBe(true);
+    expect(await store.certificates.revoke('pref-13', 'bb01', 6000, 3)).toBe(false);
+    const c = await store.certificates.get('pref-13', 'bb01');
+    expect(c?.revokedAt).toBe(5000);
+    expect(c?.revocationReason).toBe(1);
+    expect(await store.certificates.revoke('pref-13', 'ffff', 5000, 1)).toBe(false);
+  });
+
+  it('streams revoked entries in batches, filtered by partition, kind and time', async () => {
+    for (let i = 0; i < 25; i++) {
+      const serial = (0x1000 + i).toString(16);
+      await store.certificates.insert(cert('pref-13', serial, { crlPartition: i % 2 ? '13103' : '13101', kind: i % 5 ? 'sign' : 'auth' }));
+      if (i % 3 === 0) await store.certificates.revoke('pref-13', serial, 10_000 + i, 3);
+    }
+    const all = [];
+    for await (const e of store.certificates.revoked({ caId: 'pref-13' }, 4)) all.push(e);
+    expect(all.map((e) => e.serial)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24].map((i) => (0x1000 + i).toString(16)));
+    const part = [];
+    for await (const e of store.certificates.revoked({ caId: 'pref-13', partition: '13103' }, 2)) part.push(e.serial);
+    expect(part).toEqual([3, 9, 15, 21].map((i) => (0x1000 + i).toString(16)));
+    const since = [];
+    for await (const e of store.certificates.revoked({ caId: 'pref-13', revokedSince: 10_015, kinds: ['sign'] })) since.push(e.serial);
+    expect(since).toEqual([18, 21, 24].map((i) => (0x1000 + i).toString(16)));
+    expect(await store.certificates.countRevoked('pref-13')).toBe(9);
+  });
+
+  it('rolls back everything a failed transaction wrote, audit record included', async () => {
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.certificates.insert(cert('pref-13', 'cc01'));
+        await tx.record({ actor: 'test', action: 'certificate.issue', target: 'pref-13/cc01' });
+        throw new Error('signing failed');
+      }),
+    ).rejects.toThrow('signing failed');
+    expect(await store.certificates.get('pref-13', 'cc01')).toBeUndefined();
+    expect(await store.audit.list()).toEqual([]);
+  });
+
+  it('keeps the current CRL per scope', async () => {
+    await store.crls.put({ caId: 'pref-13', scope: 'full', crlNumber: 1, baseCrlNumber: null, thisUpdate: 1, nextUpdate: 2, entries: 0, der: Buffer.from('3000', 'hex') });
+    await store.crls.put({ caId: 'pref-13', scope: 'full', crlNumber: 2, baseCrlNumber: null, thisUpdate: 3, nextUpdate: 4, entries: 5, der: Buffer.from('3001', 'hex') });
+    const c = await store.crls.get('pref-13', 'full');
+    expect(c?.crlNumber).toBe(2);
+    expect(c?.der.toString('hex')).toBe('3001');
+    expect(await store.crls.list('pref-13')).toHaveLength(1);
+  });
+
+  it('settings are upserted', async () => {
+    await store.settings.set('initialized_at', '1');
+    await store.settings.set('initialized_at', '2');
+    expect(await store.settings.get('initialized_at')).toBe('2');
+    expect(await store.settings.get('nope')).toBeUndefined();
+  });
+
+  describe('audit log', () => {
+    it('chains records and verifies the chain', async () => {
+      for (let i = 0; i < 7; i++)
+        await store.transaction((tx) => tx.record({ actor: 'cli', action: 'certificate.issue', target: `pref-13/${i}`, details: { i, b: 'x', a: [1, 2] } }));
+      const v = await store.audit.verify(3);
+      expect(v).toMatchObject({ ok: true, records: 7 });
+      const records = await store.audit.list();
+      expect(records[0]!.prevHash).toBe('0'.repeat(64));
+      expect(records[1]!.prevHash).toBe(records[0]!.hash);
+      expect(records[6]!.details).toEqual({ i: 6, b: 'x', a: [1, 2] });
+    });
+
+    it('reports the first altered record', async () => {
+      for (let i = 0; i < 5; i++) await store.transaction((tx) => tx.record({ actor: 'cli', action: 'a', target: `t${i}` }));
+      await store.db.execute(`UPDATE audit_log SET target = 'forged' WHERE seq = 3`);
+      expect(await store.audit.verify()).toMatchObject({ ok: false, brokenAt: 3 });
+    });
+
+    it('reports a removed record', async () => {
+      for (let i = 0; i < 5; i++) await store.transaction((tx) => tx.record({ actor: 'cli', action: 'a', target: `t${i}` }));
+      await store.db.execute('DELETE FROM audit_log WHERE seq = 2');
+      expect(await store.audit.verify()).toMatchObject({ ok: false, brokenAt: 2 });
+    });
+
+    it('reports a record rewritten with a recomputed hash (the next link breaks)', async () => {
+      for (let i = 0; i < 4; i++) await store.transaction((tx) => tx.record({ actor: 'cli', action: 'a', target: `t${i}` }));
+      const { recordHash } = await import('../../src/store/audit-log.js');
+      const r = (await store.audit.list())[1]!;
+      const forged = recordHash(r.prevHash, { seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: 'forged', details: '{}' });
+      await store.db.execute('UPDATE audit_log SET target = ?, hash = ? WHERE seq = 2', ['forged', forged]);
+      expect(await store.audit.verify()).toMatchObject({ ok: false, brokenAt: 3 });
+    });
+
+    it('keeps one chain under concurrent writers', async () => {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.transaction((tx) => tx.record({ actor: 'cli', action: 'a', target: `c${i}` }))),
+      );
+      expect(await store.audit.verify()).toMatchObject({ ok: true, records: 20 });
+    });
+  });
+
+  it('tells listeners about commits', async () => {
+    let n = 0;
+    const off = store.db.onCommit(() => n++);
+    if ('ready' in store.db) await (store.db as { ready(): Promise<void> }).ready();
+    await store.transaction((tx) => tx.settings.set('x', '1'));
+    await new Promise((r) => setTimeout(r, 300));
+    off();
+    expect(n).toBeGreaterThan(0);
+  });
+});
+
+describe('SQLite change feed across connections', () => {
+  it('a commit by another connection on the same file is seen within a second', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'jpki-store-'));
+    const a = await openStore(join(dir, 'db.sqlite'));
+    const b = await openStore(join(dir, 'db.sqlite'));
+    try {
+      let seen = 0;
+      const off = a.db.onCommit(() => seen++);
+      const t0 = Date.now();
+      await b.transaction((tx) => tx.settings.set('k', 'v'));
+      while (seen === 0 && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 20));
+      off();
+      expect(seen).toBeGreaterThan(0);
+      expect(await a.settings.get('k')).toBe('v');
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
