@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { cpus } from 'node:os';
 
 const BENCHES: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {
+  issuance: () => import('./issuance.js'),
   kms: () => import('./kms.js'),
   crl: () => import('./crl.js'),
 };

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
 import type { KeyManager } from '../kms/index.js';
 import { parseCsr, verifyCsr, parsePublicKey, checkKeyStrength } from '../pki/csr.js';
 import { keyIdentifierOf } from '../pki/extensions.js';
+import { loadPublicKey } from '../pki/public-key.js';
 import {
   caValidity,
   crossCertificateTbs,
@@ -102,6 +103,7 @@ const INITIALIZED_KEY = 'ca.initialized_at';
  */
 export class CertificationAuthorities {
   private readonly signers = new Map<string, Promise<Signer>>();
+  private readonly byPrefecture = new Map<string, AuthorityRecord>();
 
   constructor(private readonly deps: CaDependencies) {}
 
@@ -235,11 +237,15 @@ export class CertificationAuthorities {
   async forPrefecture(code: string): Promise<AuthorityRecord> {
     const p = prefectureByCode(code);
     if (!p) throw new CaError('PREFECTURE_UNKNOWN', `unknown prefecture ${JSON.stringify(code)}: use a JIS code from 01 to 47`, { prefecture: code });
+    // A CA's identity (name, key, validity) never changes once created, so it is read once per process.
+    const cached = this.byPrefecture.get(p.code);
+    if (cached) return cached;
     const a = await this.store.authorities.byPrefecture(p.code);
     if (!a) {
       if (!(await this.isInitialized())) throw notInitialized();
       throw new CaError('CA_UNKNOWN', `the CA of ${p.governor} (prefecture ${p.code}) does not exist in this installation`, { prefecture: p.code });
     }
+    this.byPrefecture.set(p.code, a);
     return a;
   }
 
@@ -271,8 +277,8 @@ export class CertificationAuthorities {
     if (req.municipality !== undefined && !/^\d{5,6}$/.test(req.municipality))
       throw new CaError('ISSUANCE_REQUEST_INVALID', `municipality code ${JSON.stringify(req.municipality)} is not a JIS local-government code (5 or 6 digits)`);
     const authority = await this.forPrefecture(req.prefecture);
-    const spki = subjectKey(req.publicKey);
-    checkKeyStrength(spki, { minRsaBits: 2048 });
+    const { spki, key } = subjectKey(req.publicKey);
+    checkKeyStrength(key, { minRsaBits: 2048 });
     const signer = await this.signerFor(authority);
     const now = this.deps.clock.now();
     const validity = residentValidity(now, RESIDENT_VALIDITY_YEARS);
@@ -294,12 +300,13 @@ export class CertificationAuthorities {
       ...validity,
       pointers: {
         crlDistributionPoints: [req.municipality ? urls.partitionCrl(authority.id, req.municipality) : urls.fullCrl(authority.id)],
-        freshestCrl: [urls.deltaCrl(authority.id)],
+        // A delta applies only to a base of the same scope (RFC 5280 §5.2.4), so a partition has its own.
+        freshestCrl: [req.municipality ? urls.partitionDeltaCrl(authority.id, req.municipality) : urls.deltaCrl(authority.id)],
         ocsp: [urls.ocsp()],
         caIssuers: [urls.caCertificate(authority.id)],
       },
     });
-    const problems = lintCertificate(tbs, { kind: req.kind, issuerKeyId: authority.keyId, issuerNotAfter: new Date(authority.notAfter) });
+    const problems = lintCertificate(tbs, { kind: req.kind, issuerKeyId: authority.keyId, issuerNotAfter: new Date(authority.notAfter), subjectPublicKey: key });
     if (problems.length)
       throw new CaError('LINT_FAILED', `refused to sign: the certificate would break the profile (${problems.map((p) => `${p.lint}: ${p.message}`).join('; ')})`);
     const der = await signTbs(tbs, signer);
@@ -343,6 +350,8 @@ export class CertificationAuthorities {
       target: `${c.caId}/${c.serial}`,
       details: { kind: c.kind, residentId: c.residentId, cardId: c.cardId, partition: c.crlPartition, notAfter: c.notAfter.toISOString() },
     });
+    // The change feed: OCSP responders drop a cached "unknown" for this serial (docs/ocsp.md).
+    await tx.statusChanges.append({ caId: c.caId, serial: c.serial, status: 'issued', crlPartition: c.crlPartition, at: this.deps.clock.now().getTime() });
   }
 
   /** Prepare + commit in one go: the certificate is signed, stored and audited, or nothing is stored. */
@@ -378,6 +387,8 @@ export class CertificationAuthorities {
     if (!(await tx.certificates.revoke(cert.caId, cert.serial, at, reason)))
       throw new CaError('CERTIFICATE_ALREADY_REVOKED', `certificate ${cert.serial} of ${cert.caId} is already revoked`, { serial: cert.serial, caId: cert.caId });
     await tx.record({ actor: req.actor, action: 'certificate.revoke', target: `${cert.caId}/${cert.serial}`, details: { reason, kind: cert.kind } });
+    // The change feed: every OCSP responder re-signs at once, the CRL updater refreshes the deltas (docs/ocsp.md).
+    await tx.statusChanges.append({ caId: cert.caId, serial: cert.serial, status: 'revoked', crlPartition: cert.crlPartition, at });
     return { ...cert, revokedAt: at, revocationReason: reason };
   }
 
@@ -390,13 +401,20 @@ function notInitialized(): CaError {
   return new CaError('CA_NOT_INITIALIZED', 'the CAs have not been created yet: run `jpki init` first');
 }
 
-function subjectKey(k: IssuanceRequest['publicKey']): Uint8Array {
+/** The subject's key, loaded once (OpenSSL's key decoding costs more than building the whole TBS). */
+function subjectKey(k: IssuanceRequest['publicKey']): { spki: Uint8Array; key: KeyObject } {
   if ('csr' in k) {
-    const csr = parseCsr(k.csr);
-    verifyCsr(csr);
-    return csr.subjectPublicKeyInfo;
+    const csr = verifyCsr(parseCsr(k.csr));
+    return { spki: csr.subjectPublicKeyInfo, key: csr.publicKey };
   }
-  return parsePublicKey(k.spki);
+  const spki = parsePublicKey(k.spki);
+  let key: KeyObject;
+  try {
+    key = loadPublicKey(spki);
+  } catch (e) {
+    throw new CaError('ISSUANCE_REQUEST_INVALID', `the public key cannot be loaded: ${(e as Error).message}`);
+  }
+  return { spki, key };
 }
 
 /** The subject CN: an opaque identifier derived from the issuance (jpki-profile.md §1.2), 23 characters. */

@@ -8,9 +8,15 @@ import type { PublicationUrls } from './urls.js';
 
 /**
  * Which CRL: the CA's full CRL (everything it revoked), its ARL (the CA certificates it revoked — for the
- * bridge, the cross-certificates), one municipality's partition, or the delta on top of the full CRL.
+ * bridge, the cross-certificates), one municipality's partition, the delta on top of the full CRL, or the
+ * delta on top of one partition (a delta must have its base's scope — the same IDP — RFC 5280 §5.2.4).
  */
-export type CrlScope = { type: 'full' } | { type: 'arl' } | { type: 'partition'; municipality: string } | { type: 'delta' };
+export type CrlScope =
+  | { type: 'full' }
+  | { type: 'arl' }
+  | { type: 'partition'; municipality: string }
+  | { type: 'delta' }
+  | { type: 'partition-delta'; municipality: string };
 
 /** How long a CRL is current: the real JPKI publishes daily; deltas come more often. */
 export const CRL_VALIDITY_MS = 24 * 3600_000;
@@ -22,14 +28,25 @@ export const DELTA_CRL_VALIDITY_MS = 3600_000;
 const DELTA_OVERLAP_MS = 60_000;
 
 export function scopeKey(scope: CrlScope): string {
-  return scope.type === 'partition' ? `m:${scope.municipality}` : scope.type;
+  if (scope.type === 'partition') return `m:${scope.municipality}`;
+  if (scope.type === 'partition-delta') return `d:${scope.municipality}`;
+  return scope.type;
 }
 
 export function parseScope(text: string): CrlScope {
   if (text === 'full' || text === 'arl' || text === 'delta') return { type: text };
   const m = /^(?:m:|partition:)?(\d{5,6})$/.exec(text);
   if (m) return { type: 'partition', municipality: m[1]! };
-  throw new CaError('ISSUANCE_REQUEST_INVALID', `unknown CRL scope ${JSON.stringify(text)}: use full, arl, delta or a municipality code`);
+  const d = /^(?:d:|delta:)(\d{5,6})$/.exec(text);
+  if (d) return { type: 'partition-delta', municipality: d[1]! };
+  throw new CaError('ISSUANCE_REQUEST_INVALID', `unknown CRL scope ${JSON.stringify(text)}: use full, arl, delta, a municipality code, or delta:<municipality>`);
+}
+
+/** The complete CRL a delta scope applies to (undefined for complete scopes). */
+export function baseScopeOf(scope: CrlScope): CrlScope | undefined {
+  if (scope.type === 'delta') return { type: 'full' };
+  if (scope.type === 'partition-delta') return { type: 'partition', municipality: scope.municipality };
+  return undefined;
 }
 
 export interface CrlPublisherDeps {
@@ -52,7 +69,7 @@ export class CrlPublisher {
     const authority = await this.deps.authorities.get(caId);
     const signer = await this.deps.authorities.signerFor(authority);
     const thisUpdate = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
-    const validity = scope.type === 'delta' ? DELTA_CRL_VALIDITY_MS : CRL_VALIDITY_MS;
+    const validity = baseScopeOf(scope) ? DELTA_CRL_VALIDITY_MS : CRL_VALIDITY_MS;
     const nextUpdate = new Date(thisUpdate.getTime() + validity);
 
     const filter: RevokedFilter = { caId, notExpiredAt: thisUpdate.getTime() };
@@ -68,15 +85,20 @@ export class CrlPublisher {
         break;
       case 'partition':
         filter.partition = scope.municipality;
-        extensions.push(
-          issuingDistributionPoint({ fullNameUris: [urls.partitionCrl(caId, scope.municipality)], onlyContainsUserCerts: true }),
-          freshestCrl([urls.deltaCrl(caId)]),
-        );
+        extensions.push(partitionIdp(urls, caId, scope.municipality), freshestCrl([urls.partitionDeltaCrl(caId, scope.municipality)]));
         break;
       case 'delta':
         base = await store.crls.get(caId, 'full');
         if (!base) throw new CaError('CERTIFICATE_NOT_FOUND', `${caId} has no full CRL yet to base a delta CRL on`);
         filter.revokedSince = base.thisUpdate - DELTA_OVERLAP_MS;
+        break;
+      case 'partition-delta':
+        base = await store.crls.get(caId, scopeKey({ type: 'partition', municipality: scope.municipality }));
+        if (!base) throw new CaError('CERTIFICATE_NOT_FOUND', `${caId} has no CRL of partition ${scope.municipality} yet to base a delta CRL on`);
+        filter.partition = scope.municipality;
+        filter.revokedSince = base.thisUpdate - DELTA_OVERLAP_MS;
+        // byte-identical to the base's IDP: OpenSSL pairs a delta with a base only when they match
+        extensions.push(partitionIdp(urls, caId, scope.municipality));
         break;
     }
     // The number is taken first in its own transaction: numbers only ever grow, even when generation fails.
@@ -113,10 +135,20 @@ export class CrlPublisher {
     return record;
   }
 
-  /** The current CRL of a scope, generating it first when there is none or it is past its nextUpdate. */
+  /**
+   * The current CRL of a scope, generating it first when there is none or it is past its nextUpdate. A delta
+   * is also regenerated when its base was replaced since: it must be numbered after the base it goes with.
+   */
   async current(caId: string, scope: CrlScope, actor = 'system'): Promise<CrlRecord> {
+    const baseScope = baseScopeOf(scope);
+    const base = baseScope ? await this.current(caId, baseScope, actor) : undefined;
     const existing = await this.deps.store.crls.get(caId, scopeKey(scope));
-    if (existing && existing.nextUpdate > this.deps.clock.now().getTime()) return existing;
+    if (existing && existing.nextUpdate > this.deps.clock.now().getTime() && (!base || existing.baseCrlNumber === base.crlNumber)) return existing;
     return this.generate(caId, scope, actor);
   }
+}
+
+/** The critical IDP of a partition CRL and of its delta: the partition's URL, user certificates only. */
+function partitionIdp(urls: PublicationUrls, caId: string, municipality: string): Buffer {
+  return issuingDistributionPoint({ fullNameUris: [urls.partitionCrl(caId, municipality)], onlyContainsUserCerts: true });
 }

@@ -15,6 +15,8 @@ export interface PublicationUrls {
   partitionCrl(caId: string, municipality: string): string;
   /** The delta CRL on top of the full CRL. */
   deltaCrl(caId: string): string;
+  /** The delta CRL on top of one municipality's partition CRL (same scope, so the same IDP). */
+  partitionDeltaCrl(caId: string, municipality: string): string;
   /** The OCSP responder. */
   ocsp(): string;
 }
@@ -27,6 +29,7 @@ export function publicationUrls(publicUrl: string = DEFAULT_PUBLIC_URL): Publica
     arl: (id) => `${base}/arl/${id}.crl`,
     partitionCrl: (id, m) => `${base}/crl/${id}/${m}.crl`,
     deltaCrl: (id) => `${base}/crl/${id}/delta.crl`,
+    partitionDeltaCrl: (id, m) => `${base}/crl/${id}/${m}/delta.crl`,
     ocsp: () => `${base}/ocsp`,
   };
 }

@@ -12,7 +12,8 @@
  * issuer's key, and have the verifier reject a CRL whose `unknownCriticalExtensions` is not empty
  * (RFC 5280 §5.2: a CRL with an unrecognised critical extension MUST NOT be used).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { loadPublicKey } from './public-key.js';
 import {
   readSingle,
   readTlv,
@@ -510,7 +511,7 @@ export function buildRevocationIndex(crl: Uint8Array | CrlInfo): RevocationIndex
 function publicKeyOf(issuerSpki: Uint8Array | KeyObject): KeyObject {
   if (!(issuerSpki instanceof Uint8Array)) return issuerSpki;
   try {
-    return createPublicKey({ key: Buffer.from(issuerSpki.buffer, issuerSpki.byteOffset, issuerSpki.length), format: 'der', type: 'spki' });
+    return loadPublicKey(issuerSpki);
   } catch (e) {
     throw new PkiError('KEY_MALFORMED', `the issuer key is not a DER SubjectPublicKeyInfo: ${(e as Error).message}`, {}, { cause: e });
   }

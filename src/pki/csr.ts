@@ -11,6 +11,7 @@
  * verifySignature). RSA-PSS, SHA-1 and EdDSA are refused as SIGNATURE_ALGORITHM_UNSUPPORTED.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { loadPublicKey } from './public-key.js';
 import { readSingle, readTlv, childList, readOid, contentOf, bytesOf, DerError, TAG, type Tlv } from './der.js';
 import { verifySignature } from './signed.js';
 import { PkiError, type PkiErrorCode } from './errors.js';
@@ -145,7 +146,7 @@ function parseCsrDer(der: Uint8Array): ParsedCsr {
 /** node:crypto's view of a DER SPKI; PkiError KEY_MALFORMED when it cannot load it. */
 function loadSpki(spki: Uint8Array): KeyObject {
   try {
-    return createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.length), format: 'der', type: 'spki' });
+    return loadPublicKey(spki);
   } catch (e) {
     throw new PkiError('KEY_MALFORMED', `the public key is not a DER SubjectPublicKeyInfo: ${(e as Error).message}`, {}, { cause: e });
   }

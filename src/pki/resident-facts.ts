@@ -1,6 +1,4 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { SubjectAlternativeName, DirectoryString } from '@peculiar/asn1-x509';
-import { explicit, implicit, oid, sequence, utf8String } from './der.js';
+import { childList, children, DerError, explicit, implicit, oid, readOid, readSingle, readString, sequence, TAG, utf8String } from './der.js';
 import { encodeDateOfBirth, decodeDateOfBirth, parseIsoDate } from './era.js';
 import { PkiError } from './errors.js';
 import {
@@ -37,6 +35,10 @@ export const MAX_NAME_LENGTH = 100;
 /** Characters as the substitute flags count them: code points (a full-width space is one character). */
 export function characterCount(s: string): number {
   return Array.from(s).length;
+}
+
+function violation(message: string): PkiError {
+  return new PkiError('CERTIFICATE_PROFILE_VIOLATION', message);
 }
 
 function invalid(message: string, field: string): PkiError {
@@ -107,31 +109,36 @@ const FIELDS: Record<string, keyof DecodedResidentFacts> = {
 /**
  * Reads the six otherNames from a subjectAltName extnValue. Strict, like the verifiers that check real
  * certificates: exactly the six, each once, each a UTF8String; era-coded date; flags as long as their text.
- * (@peculiar/x509's SubjectAlternativeNameExtension silently drops unknown otherNames, so this parses the
- * raw extension with the asn1-x509 schema.)
+ * (@peculiar/x509's SubjectAlternativeNameExtension silently drops unknown otherNames; this walks the DER
+ * with the project's reader, which is also what keeps it cheap enough for the issuance lint.)
  */
 export function decodeResidentFactsSan(extnValue: Uint8Array): DecodedResidentFacts {
-  let names: SubjectAlternativeName;
-  try {
-    names = AsnConvert.parse(extnValue, SubjectAlternativeName);
-  } catch (e) {
-    throw new PkiError('CERTIFICATE_PROFILE_VIOLATION', `subjectAltName is not valid DER: ${(e as Error).message}`);
-  }
   const out: Partial<Record<keyof DecodedResidentFacts, string>> = {};
-  for (const gn of names) {
-    if (!gn.otherName) throw new PkiError('CERTIFICATE_PROFILE_VIOLATION', 'subjectAltName holds a name that is not a JPKI otherName');
-    const field = FIELDS[gn.otherName.typeId];
-    if (!field) throw new PkiError('CERTIFICATE_PROFILE_VIOLATION', `unknown otherName ${gn.otherName.typeId} in subjectAltName`);
-    if (out[field] !== undefined) throw new PkiError('CERTIFICATE_PROFILE_VIOLATION', `otherName ${gn.otherName.typeId} appears twice`);
-    const raw = new Uint8Array(gn.otherName.value);
-    if (raw[0] !== 0x0c) throw new PkiError('CERTIFICATE_PROFILE_VIOLATION', `otherName ${gn.otherName.typeId} is not a UTF8String`);
-    const ds = AsnConvert.parse(raw, DirectoryString);
-    out[field] = ds.utf8String ?? '';
+  try {
+    const names = readSingle(extnValue);
+    if (names.tag !== TAG.SEQUENCE) throw new DerError('GeneralNames is not a SEQUENCE', 0);
+    for (const gn of children(extnValue, names)) {
+      // otherName [0] IMPLICIT SEQUENCE { type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY }
+      if (gn.tag !== 0xa0) throw violation('subjectAltName holds a name that is not a JPKI otherName');
+      const [typeId, wrapped, ...rest] = childList(extnValue, gn);
+      if (!typeId || typeId.tag !== TAG.OID || !wrapped || wrapped.tag !== 0xa0 || rest.length) throw new DerError('malformed otherName', gn.start);
+      const oid = readOid(extnValue, typeId);
+      const field = FIELDS[oid];
+      if (!field) throw violation(`unknown otherName ${oid} in subjectAltName`);
+      if (out[field] !== undefined) throw violation(`otherName ${oid} appears twice`);
+      const [value, ...extra] = childList(extnValue, wrapped);
+      if (!value || extra.length) throw new DerError('malformed otherName value', wrapped.start);
+      if (value.tag !== TAG.UTF8_STRING) throw violation(`otherName ${oid} is not a UTF8String`);
+      out[field] = readString(extnValue, value);
+    }
+  } catch (e) {
+    if (e instanceof PkiError) throw e;
+    throw violation(`subjectAltName is not valid DER: ${(e as Error).message}`);
   }
   const missing = Object.values(FIELDS).filter((f) => out[f] === undefined);
-  if (missing.length) throw new PkiError('CERTIFICATE_PROFILE_VIOLATION', `subjectAltName lacks ${missing.join(', ')}`);
+  if (missing.length) throw violation(`subjectAltName lacks ${missing.join(', ')}`);
   const dob = decodeDateOfBirth(out.dateOfBirthCode!);
-  if (!dob) throw new PkiError('CERTIFICATE_PROFILE_VIOLATION', `date of birth ${JSON.stringify(out.dateOfBirthCode)} is not EYYYYMMDD`);
+  if (!dob) throw violation(`date of birth ${JSON.stringify(out.dateOfBirthCode)} is not EYYYYMMDD`);
   const facts = {
     name: out.name!,
     nameSubstitute: out.nameSubstitute!,
@@ -141,8 +148,8 @@ export function decodeResidentFactsSan(extnValue: Uint8Array): DecodedResidentFa
     address: out.address!,
     addressSubstitute: out.addressSubstitute!,
   };
-  if (!['1', '2', '3', '9'].includes(facts.sex)) throw new PkiError('CERTIFICATE_PROFILE_VIOLATION', `sex code ${JSON.stringify(facts.sex)} is unknown`);
+  if (!['1', '2', '3', '9'].includes(facts.sex)) throw violation(`sex code ${JSON.stringify(facts.sex)} is unknown`);
   if (facts.nameSubstitute.length !== characterCount(facts.name) || facts.addressSubstitute.length !== characterCount(facts.address))
-    throw new PkiError('CERTIFICATE_PROFILE_VIOLATION', 'substitute flags do not match the length of their text');
+    throw violation('substitute flags do not match the length of their text');
   return facts;
 }

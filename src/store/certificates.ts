@@ -175,4 +175,29 @@ export class CertificateRepository {
     const r = await this.sql.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM certificates WHERE ca_id = ? AND revoked_at IS NOT NULL', [caId]);
     return Number(r?.n ?? 0);
   }
+
+  /** Just the revocation state of one certificate (no DER): what an OCSP response says. */
+  async status(caId: string, serial: string): Promise<CertificateStatus | undefined> {
+    const r = await this.sql.queryOne<{ revoked_at: number | null; revocation_reason: number | null; not_after: number }>(
+      'SELECT revoked_at, revocation_reason, not_after FROM certificates WHERE ca_id = ? AND serial = ?',
+      [caId, serial],
+    );
+    return r && { revokedAt: r.revoked_at === null ? null : Number(r.revoked_at), reason: r.revocation_reason, notAfter: Number(r.not_after) };
+  }
+
+  /** The CRL partitions (municipality codes) a CA has issued certificates in. */
+  async partitions(caId: string): Promise<string[]> {
+    const rows = await this.sql.query<{ crl_partition: string }>(
+      'SELECT DISTINCT crl_partition FROM certificates WHERE ca_id = ? AND crl_partition IS NOT NULL ORDER BY crl_partition',
+      [caId],
+    );
+    return rows.map((r) => r.crl_partition);
+  }
+}
+
+/** The revocation state of a certificate. */
+export interface CertificateStatus {
+  revokedAt: number | null;
+  reason: number | null;
+  notAfter: number;
 }

@@ -9,14 +9,55 @@ import { AuthorityRepository } from './authorities.js';
 import { CertificateRepository } from './certificates.js';
 import { CrlRepository } from './crls.js';
 import { SettingsRepository } from './settings.js';
+import { StatusChangeRepository } from './status-changes.js';
+import { OcspResponseRepository } from './ocsp-responses.js';
+import { OcspResponderRepository } from './ocsp-responders.js';
+import { ResidentRepository } from './residents.js';
+import { OperatorRepository } from './operators.js';
+import { CounterRecordRepository } from './counter-records.js';
+import { SubmissionRepository } from './submissions.js';
 
 export type { Database, SqlExecutor, Dialect, SqlValue, Row } from './database.js';
 export { StoreError, isUniqueViolation } from './errors.js';
 export { AuditLog, canonicalJson, GENESIS_HASH, type AuditEntry, type AuditRecord, type AuditVerification } from './audit-log.js';
 export { AuthorityRepository, type AuthorityRecord, type AuthorityKind } from './authorities.js';
-export { CertificateRepository, type CertificateRecord, type CertificateKind, type NewCertificate, type RevokedEntry, type RevokedFilter } from './certificates.js';
+export {
+  CertificateRepository,
+  type CertificateRecord,
+  type CertificateKind,
+  type CertificateStatus,
+  type NewCertificate,
+  type RevokedEntry,
+  type RevokedFilter,
+} from './certificates.js';
 export { CrlRepository, type CrlRecord } from './crls.js';
 export { SettingsRepository } from './settings.js';
+export { StatusChangeRepository, StatusChangeFeed, type StatusChange, type StatusChangeKind, type StatusChangeListener } from './status-changes.js';
+export { OcspResponseRepository, type StoredOcspResponse, type CheckedOcspResponse, type PresignCandidate } from './ocsp-responses.js';
+export { OcspResponderRepository, type OcspResponderRecord } from './ocsp-responders.js';
+export {
+  ResidentRepository,
+  type ResidentRecord,
+  type ResidentState,
+  type ResidentStatus,
+  type ResidentEventRecord,
+  type ResidentEventType,
+  type NewResidentEvent,
+  type ResidentSearch,
+} from './residents.js';
+export { OperatorRepository, type OperatorRecord, type OperatorRole, type SessionRecord } from './operators.js';
+export {
+  CounterRecordRepository,
+  type ApplicationRecord,
+  type ApplicationKind,
+  type ApplicationStatus,
+  type ApplicationStep,
+  type NewApplication,
+  type DocumentRecord,
+  type DocumentType,
+  type DeviceRecord,
+} from './counter-records.js';
+export { SubmissionRepository, type SubmissionRecord } from './submissions.js';
 
 /**
  * The repositories bound to one executor: the database itself (each call on its own) or an open
@@ -28,6 +69,16 @@ export interface Repositories {
   readonly certificates: CertificateRepository;
   readonly crls: CrlRepository;
   readonly settings: SettingsRepository;
+  /** The certificate status change feed (issue 5): appended with every issuance and revocation. */
+  readonly statusChanges: StatusChangeRepository;
+  readonly ocspResponses: OcspResponseRepository;
+  readonly ocspResponders: OcspResponderRepository;
+  /** The Basic Resident Register (issue 4). */
+  readonly residents: ResidentRepository;
+  /** The municipal counter (issue 4): operators and sessions, applications and papers, idempotent submissions. */
+  readonly operators: OperatorRepository;
+  readonly counterRecords: CounterRecordRepository;
+  readonly submissions: SubmissionRepository;
   readonly audit: AuditLog;
   /** Appends an audit record stamped with the store's clock (inside a transaction). */
   record(entry: AuditEntry): Promise<void>;
@@ -49,6 +100,13 @@ export function repositories(sql: SqlExecutor, clock: Clock): Repositories {
     certificates: new CertificateRepository(sql),
     crls: new CrlRepository(sql),
     settings: new SettingsRepository(sql),
+    statusChanges: new StatusChangeRepository(sql),
+    ocspResponses: new OcspResponseRepository(sql),
+    ocspResponders: new OcspResponderRepository(sql),
+    residents: new ResidentRepository(sql),
+    operators: new OperatorRepository(sql),
+    counterRecords: new CounterRecordRepository(sql),
+    submissions: new SubmissionRepository(sql),
     audit,
     record: async (entry) => {
       await audit.append(entry, clock.now().getTime());

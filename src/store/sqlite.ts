@@ -4,6 +4,9 @@ import { dirname } from 'node:path';
 import { toSqlParam, type Database, type Row, type SqlExecutor, type SqlValue } from './database.js';
 import { StoreError } from './errors.js';
 
+/** Most transactions committed together by one group commit. */
+const MAX_GROUP = 64;
+
 /** How often another process's commits are looked for (PRAGMA data_version). */
 const CHANGE_POLL_MS = 100;
 
@@ -18,7 +21,8 @@ export class SqliteDatabase implements Database {
   readonly description: string;
   private readonly db: BetterSqlite3.Database;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly pending: { fn: (tx: SqlExecutor) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private draining = false;
   private readonly listeners = new Set<() => void>();
   private pollTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -78,23 +82,63 @@ export class SqliteDatabase implements Database {
     return this.transaction((tx) => tx.execute(sql, params));
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(this.executor);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (e) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw e;
+  /**
+   * Transactions are group-committed: the ones that queue up while another is running share one
+   * BEGIN … COMMIT (one fsync), each inside its own SAVEPOINT so that a failing one is rolled back alone.
+   * Each caller's promise settles only after the shared COMMIT, so "resolved" still means "durable".
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length) {
+        // One turn of the event loop first: work finishing meanwhile (signatures from the thread pool)
+        // joins this commit instead of waiting for the next fsync.
+        await new Promise((r) => setImmediate(r));
+        const batch = this.pending.splice(0, MAX_GROUP);
+        const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+        try {
+          this.db.exec('BEGIN IMMEDIATE');
+        } catch (e) {
+          for (const t of batch) t.reject(e);
+          continue;
+        }
+        for (const t of batch) {
+          this.db.exec('SAVEPOINT tx');
+          try {
+            const value = await t.fn(this.executor);
+            this.db.exec('RELEASE tx');
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            this.db.exec('ROLLBACK TO tx');
+            this.db.exec('RELEASE tx');
+            outcomes.push({ ok: false, error });
+          }
+        }
+        let commitError: unknown;
+        try {
+          this.db.exec('COMMIT');
+        } catch (e) {
+          commitError = e;
+          if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        }
+        batch.forEach((t, i) => {
+          const o = outcomes[i]!;
+          if (commitError !== undefined) t.reject(commitError);
+          else if (o.ok) t.resolve(o.value);
+          else t.reject(o.error);
+        });
+        if (commitError === undefined && outcomes.some((o) => o.ok)) this.emitCommit();
       }
-    };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    const result = await p;
-    this.emitCommit();
-    return result;
+    } finally {
+      this.draining = false;
+    }
   }
 
   /** Runs raw SQL (migrations). */
@@ -140,7 +184,7 @@ export class SqliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    while (this.draining || this.pending.length) await new Promise((r) => setTimeout(r, 5));
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.listeners.clear();
     if (this.db.open) this.db.close();

@@ -117,6 +117,24 @@ describe.each(kinds)('store on %s', (kind: StoreKind) => {
     expect(await store.audit.list()).toEqual([]);
   });
 
+  it('transactions running at the same time commit or fail each on its own', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        store.transaction(async (tx) => {
+          await tx.certificates.insert(cert('pref-13', (0xd000 + i).toString(16)));
+          await tx.record({ actor: 'test', action: 'certificate.issue', target: `d${i}` });
+          if (i % 3 === 1) throw new Error(`failure ${i}`);
+          return i;
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 3 === 1 ? 'rejected' : 'fulfilled')));
+    for (let i = 0; i < 10; i++) expect(await store.certificates.serialExists('pref-13', (0xd000 + i).toString(16))).toBe(i % 3 !== 1);
+    const audit = await store.audit.list();
+    expect(audit.map((r) => r.target).sort()).toEqual(['d0', 'd2', 'd3', 'd5', 'd6', 'd8', 'd9']);
+    expect(await store.audit.verify()).toMatchObject({ ok: true, records: 7 });
+  });
+
   it('keeps the current CRL per scope', async () => {
     await store.crls.put({ caId: 'pref-13', scope: 'full', crlNumber: 1, baseCrlNumber: null, thisUpdate: 1, nextUpdate: 2, entries: 0, der: Buffer.from('3000', 'hex') });
     await store.crls.put({ caId: 'pref-13', scope: 'full', crlNumber: 2, baseCrlNumber: null, thisUpdate: 3, nextUpdate: 4, entries: 5, der: Buffer.from('3001', 'hex') });

@@ -1,11 +1,11 @@
-import { createPublicKey } from 'node:crypto';
+import { loadPublicKey } from '../public-key.js';
 import type { Lint } from './types.js';
 
 export const publicKeyIsStrong: Lint = {
   id: 'public-key-is-strong',
   citation: 'jpki-profile.md §1.4 (RSA-2048, e = 65537 since the My Number era)',
-  check: (c) => {
-    const k = createPublicKey({ key: Buffer.from(c.subjectPublicKeyInfo), format: 'der', type: 'spki' });
+  check: (c, ctx) => {
+    const k = ctx.subjectPublicKey ?? loadPublicKey(c.subjectPublicKeyInfo);
     const d = k.asymmetricKeyDetails ?? {};
     if (k.asymmetricKeyType === 'rsa') {
       if ((d.modulusLength ?? 0) < 2048) return `RSA key of ${d.modulusLength} bits is below 2048`;

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { TbsCertificateView } from '../certificate-reader.js';
 
 /** What a lint knows besides the certificate: what it is meant to be and who issues it. */
@@ -5,6 +6,8 @@ export interface LintContext {
   kind: 'sign' | 'auth';
   issuerKeyId: Uint8Array;
   issuerNotAfter: Date;
+  /** The subject key already loaded by the caller (saves decoding it again); else read from the TBS. */
+  subjectPublicKey?: KeyObject;
 }
 
 /** One profile rule, checked on the TBS before the CA signs (Boulder's lint-before-sign, zlint style). */

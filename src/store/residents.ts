@@ -1,0 +1,193 @@
+import type { SqlExecutor } from './database.js';
+
+export type ResidentStatus = 'registered' | 'deceased';
+export type ResidentEventType = 'registered' | 'move' | 'rename' | 'correction' | 'death';
+
+/** One resident of the Basic Resident Register as currently recorded. */
+export interface ResidentRecord {
+  id: string;
+  recordCode: string;
+  name: string;
+  nameSubstitute: string;
+  address: string;
+  addressSubstitute: string;
+  dateOfBirth: string;
+  sex: string;
+  municipality: string;
+  prefecture: string;
+  status: ResidentStatus;
+  version: number;
+  registeredAt: number;
+  updatedAt: number;
+}
+
+/** The facts of a resident that events change (everything but identity and bookkeeping). */
+export type ResidentState = Pick<
+  ResidentRecord,
+  'name' | 'nameSubstitute' | 'address' | 'addressSubstitute' | 'dateOfBirth' | 'sex' | 'municipality' | 'prefecture' | 'status'
+>;
+
+export interface ResidentEventRecord {
+  id: number;
+  residentId: string;
+  version: number;
+  type: ResidentEventType;
+  effectiveOn: string;
+  recordedAt: number;
+  actor: string;
+  before: ResidentState | null;
+  after: ResidentState;
+  details: Record<string, unknown>;
+}
+
+export type NewResidentEvent = Omit<ResidentEventRecord, 'id'>;
+
+export interface ResidentSearch {
+  municipality?: string;
+  /** Part of the name (spaces of either width ignored), the record code, or the id. */
+  text?: string;
+  dateOfBirth?: string;
+  limit?: number;
+  offset?: number;
+}
+
+interface Row {
+  id: string;
+  record_code: string;
+  name: string;
+  name_substitute: string;
+  address: string;
+  address_substitute: string;
+  date_of_birth: string;
+  sex: string;
+  municipality: string;
+  prefecture: string;
+  status: ResidentStatus;
+  version: number;
+  registered_at: number;
+  updated_at: number;
+  [k: string]: unknown;
+}
+
+interface EventRow {
+  id: number;
+  resident_id: string;
+  version: number;
+  type: ResidentEventType;
+  effective_on: string;
+  recorded_at: number;
+  actor: string;
+  before_state: string | null;
+  after_state: string;
+  details: string;
+  [k: string]: unknown;
+}
+
+const fromRow = (r: Row): ResidentRecord => ({
+  id: r.id,
+  recordCode: r.record_code,
+  name: r.name,
+  nameSubstitute: r.name_substitute,
+  address: r.address,
+  addressSubstitute: r.address_substitute,
+  dateOfBirth: r.date_of_birth,
+  sex: r.sex,
+  municipality: r.municipality,
+  prefecture: r.prefecture,
+  status: r.status,
+  version: Number(r.version),
+  registeredAt: Number(r.registered_at),
+  updatedAt: Number(r.updated_at),
+});
+
+const fromEventRow = (r: EventRow): ResidentEventRecord => ({
+  id: Number(r.id),
+  residentId: r.resident_id,
+  version: Number(r.version),
+  type: r.type,
+  effectiveOn: r.effective_on,
+  recordedAt: Number(r.recorded_at),
+  actor: r.actor,
+  before: r.before_state === null ? null : (JSON.parse(r.before_state) as ResidentState),
+  after: JSON.parse(r.after_state) as ResidentState,
+  details: JSON.parse(r.details) as Record<string, unknown>,
+});
+
+/** The register's tables: the current state of each resident and the events that led to it. */
+export class ResidentRepository {
+  constructor(private readonly sql: SqlExecutor) {}
+
+  async insert(r: ResidentRecord): Promise<void> {
+    await this.sql.execute(
+      `INSERT INTO residents (id, record_code, name, name_substitute, address, address_substitute, date_of_birth, sex, municipality, prefecture, status, version, registered_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [r.id, r.recordCode, r.name, r.nameSubstitute, r.address, r.addressSubstitute, r.dateOfBirth, r.sex, r.municipality, r.prefecture, r.status, r.version, r.registeredAt, r.updatedAt],
+    );
+  }
+
+  async get(id: string): Promise<ResidentRecord | undefined> {
+    const r = await this.sql.queryOne<Row>('SELECT * FROM residents WHERE id = ?', [id]);
+    return r && fromRow(r);
+  }
+
+  async byRecordCode(code: string): Promise<ResidentRecord | undefined> {
+    const r = await this.sql.queryOne<Row>('SELECT * FROM residents WHERE record_code = ?', [code]);
+    return r && fromRow(r);
+  }
+
+  async recordCodeExists(code: string): Promise<boolean> {
+    return !!(await this.sql.queryOne('SELECT 1 AS x FROM residents WHERE record_code = ?', [code]));
+  }
+
+  /**
+   * Writes a resident's new state if it is still at `expectedVersion`. Returns false when another change
+   * came first (nothing is written), so the caller can refuse instead of overwriting it.
+   */
+  async update(id: string, expectedVersion: number, state: ResidentState, updatedAt: number): Promise<boolean> {
+    const n = await this.sql.execute(
+      `UPDATE residents SET name = ?, name_substitute = ?, address = ?, address_substitute = ?, date_of_birth = ?, sex = ?, municipality = ?, prefecture = ?, status = ?,
+              version = version + 1, updated_at = ?
+       WHERE id = ? AND version = ?`,
+      [state.name, state.nameSubstitute, state.address, state.addressSubstitute, state.dateOfBirth, state.sex, state.municipality, state.prefecture, state.status, updatedAt, id, expectedVersion],
+    );
+    return n === 1;
+  }
+
+  async search(q: ResidentSearch = {}): Promise<ResidentRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (q.municipality) (where.push('municipality = ?'), params.push(q.municipality));
+    if (q.dateOfBirth) (where.push('date_of_birth = ?'), params.push(q.dateOfBirth));
+    if (q.text) {
+      const compact = q.text.replace(/[\s\u3000]+/g, '');
+      // Names are stored with a full-width space: compare without spaces of either width.
+      where.push(`(REPLACE(REPLACE(name, ' ', ''), '\u3000', '') LIKE ? OR record_code = ? OR id = ?)`);
+      params.push(`%${compact.replace(/[%_]/g, '')}%`, q.text, q.text);
+    }
+    const rows = await this.sql.query<Row>(
+      `SELECT * FROM residents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY municipality, registered_at, id LIMIT ? OFFSET ?`,
+      [...params, q.limit ?? 100, q.offset ?? 0],
+    );
+    return rows.map(fromRow);
+  }
+
+  async count(municipality?: string): Promise<number> {
+    const r = municipality
+      ? await this.sql.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM residents WHERE municipality = ?', [municipality])
+      : await this.sql.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM residents');
+    return Number(r?.n ?? 0);
+  }
+
+  async appendEvent(e: NewResidentEvent): Promise<number> {
+    const r = await this.sql.queryOne<{ id: number }>(
+      `INSERT INTO resident_events (resident_id, version, type, effective_on, recorded_at, actor, before_state, after_state, details)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [e.residentId, e.version, e.type, e.effectiveOn, e.recordedAt, e.actor, e.before === null ? null : JSON.stringify(e.before), JSON.stringify(e.after), JSON.stringify(e.details)],
+    );
+    return Number(r!.id);
+  }
+
+  async events(residentId: string): Promise<ResidentEventRecord[]> {
+    return (await this.sql.query<EventRow>('SELECT * FROM resident_events WHERE resident_id = ? ORDER BY version', [residentId])).map(fromEventRow);
+  }
+}
