@@ -9,7 +9,9 @@ import { cpus } from 'node:os';
 const BENCHES: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {
   issuance: () => import('./issuance.js'),
   kms: () => import('./kms.js'),
+  card: () => import('./card.js'),
   crl: () => import('./crl.js'),
+  ocsp: () => import('./ocsp.js'),
 };
 
 const wanted = process.argv.slice(2);

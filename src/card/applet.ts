@@ -67,11 +67,6 @@ export class JpkiApplet {
     this.volatile = freshVolatileState();
   }
 
-  /** Read-only view for tests and tracing. */
-  get session(): Readonly<VolatileState> {
-    return this.volatile;
-  }
-
   async process(apdu: Uint8Array): Promise<Buffer> {
     const parsed = parseCommandApdu(apdu);
     if (!parsed.ok) {

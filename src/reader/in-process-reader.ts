@@ -1,5 +1,5 @@
-import { FileCardStorage, SoftCard, type AppletOptions } from '../card/index.js';
-import { cardFabricationSecret } from './key-files.js';
+import { FileCardStorage, SoftCard, deriveCardIssuerKey, type AppletOptions } from '../card/index.js';
+import { cardFabricationSecret, issuerMasterKey } from './key-files.js';
 import { ReaderError, type Reader } from './reader.js';
 
 /**
@@ -67,4 +67,29 @@ export async function openCardFile(path: string, options: OpenCardFileOptions): 
 export async function openInProcessReader(path: string, options: OpenCardFileOptions): Promise<InProcessReader> {
   const card = await openCardFile(path, options);
   return new InProcessReader(card, `in-process:${path}`, true);
+}
+
+export interface CreateCardFileOptions {
+  /** The data directory: its issuer master key diversifies the card's issuer key; its fabrication secret seals it. */
+  dataDir: string;
+  /** EF 0006 token name (default JPKIAPICCTOKEN2). */
+  token?: string;
+  /** A given card ID (16 hex digits) instead of a random one. */
+  cardId?: string;
+}
+
+/**
+ * Makes a blank card image file (`jpki card new`): no keys, no certificates, PINs unset. Creates the data
+ * directory's issuer master key and card fabrication secret on first use. Refuses to overwrite a file.
+ */
+export async function createCardFile(path: string, options: CreateCardFileOptions): Promise<{ cardId: string }> {
+  const masterKey = issuerMasterKey(options.dataDir, { create: true });
+  const fabricationSecret = cardFabricationSecret(options.dataDir, { create: true });
+  const storage = await FileCardStorage.open(path, { lock: true });
+  try {
+    const card = await SoftCard.fabricate(storage, { fabricationSecret, cardId: options.cardId, token: options.token, issuerKey: (id) => deriveCardIssuerKey(masterKey, id) });
+    return { cardId: card.cardId };
+  } finally {
+    await storage.close();
+  }
 }

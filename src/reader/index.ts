@@ -3,7 +3,7 @@
  * serves a software card to pcscd, and the JPKI client that speaks the card's APDUs over any Reader.
  */
 export { ReaderError, type Reader } from './reader.js';
-export { InProcessReader, openCardFile, openInProcessReader, type OpenCardFileOptions } from './in-process-reader.js';
+export { InProcessReader, createCardFile, openCardFile, openInProcessReader, type CreateCardFileOptions, type OpenCardFileOptions } from './in-process-reader.js';
 export { PcscReader, VPCD_READER_NAME, type PcscReaderOptions } from './pcsc-reader.js';
 export { VpcdBridge, type VirtualCard, type VpcdBridgeOptions, type VpcdBridgeEvent } from './vpcd-bridge.js';
 export { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, parseVpcdAddress } from './vpcd-protocol.js';

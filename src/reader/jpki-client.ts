@@ -23,7 +23,7 @@ import {
   type PinName,
   type ResponseApdu,
 } from '../card/index.js';
-import { PinFormatError, statusError, type CommandTopic } from './card-status.js';
+import { CardStatusError, PinFormatError, statusError, type CommandTopic } from './card-status.js';
 import type { Reader } from './reader.js';
 
 export interface PinStatus {
@@ -101,7 +101,10 @@ export class JpkiClient {
   async pinStatus(pin: PinName): Promise<PinStatus> {
     await this.selectEf(PINS[pin].fid, PINS[pin].label);
     const r = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: 0x80 });
-    if ((r.sw & 0xfff0) !== SW.TRIES_LEFT) throwOnError(r.sw === SW.OK ? 0x6f00 : r.sw, { kind: 'pin', pin });
+    if ((r.sw & 0xfff0) !== SW.TRIES_LEFT) {
+      // 90 00 is the ISO answer of a card whose PIN is verified; a JPKI card always reports the count.
+      throw statusError(r.sw, { kind: 'pin', pin }) ?? new CardStatusError(r.sw, 'status', 'internal', `${PINS[pin].label}: the card did not report the tries left`);
+    }
     const triesLeft = r.sw & 0x0f;
     return { triesLeft, maxTries: PINS[pin].maxTries, blocked: triesLeft === 0 };
   }

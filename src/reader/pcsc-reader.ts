@@ -6,6 +6,8 @@ export const VPCD_READER_NAME = 'Virtual PCD 00 00';
 
 // The parts of the pcsclite binding we use (its own typings do not export the reader type).
 interface PcscContext extends EventEmitter {
+  /** Every reader the binding has opened (each runs a status thread until closed). */
+  readers: Record<string, PcscCardReader>;
   close(): void;
 }
 interface PcscCardReader extends EventEmitter {
@@ -84,7 +86,7 @@ export class PcscReader implements Reader {
       const protocol = await connectCard(reader, shareMode);
       return new PcscReader(context, reader, protocol, atr, shareMode);
     } catch (e) {
-      context.close();
+      closeAll(context);
       throw e;
     }
   }
@@ -117,9 +119,15 @@ export class PcscReader implements Reader {
     } catch {
       // the card is gone already
     }
-    this.reader.close();
-    this.context.close();
+    closeAll(this.context);
   }
+}
+
+/** Stops every status thread the binding started; one left running keeps the process alive. */
+function closeAll(context: PcscContext): void {
+  context.removeAllListeners('reader');
+  for (const reader of Object.values(context.readers ?? {})) reader.close();
+  context.close();
 }
 
 function waitForReader(context: PcscContext, name: string, timeoutMs: number): Promise<PcscCardReader> {
@@ -131,10 +139,7 @@ function waitForReader(context: PcscContext, name: string, timeoutMs: number): P
     }, timeoutMs);
     const onReader = (reader: PcscCardReader) => {
       seen.push(reader.name);
-      if (reader.name !== name) {
-        reader.close(); // stop its status thread: not ours
-        return;
-      }
+      if (reader.name !== name) return;
       clearTimeout(timer);
       context.off('reader', onReader);
       resolve(reader);
@@ -147,7 +152,6 @@ function waitForCard(reader: PcscCardReader, name: string, timeoutMs: number): P
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       reader.off('status', onStatus);
-      reader.close();
       reject(new ReaderError('no-card', `no card in "${name}" within ${timeoutMs} ms (is \`jpki card serve\` running?)`));
     }, timeoutMs);
     const onStatus = (status: { state: number; atr?: Buffer }) => {

@@ -81,7 +81,9 @@ export class VpcdBridge extends EventEmitter {
     const socket = connect({ host: this.host, port: this.port });
     this.socket = socket;
     socket.setNoDelay(true); // one small frame per APDU: Nagle would add tens of ms to each
+    let wasConnected = false;
     socket.on('connect', () => {
+      wasConnected = true;
       socket.setKeepAlive(true, 5000);
       this.emit('connected');
     });
@@ -90,7 +92,6 @@ export class VpcdBridge extends EventEmitter {
     });
     socket.on('error', (e) => this.emit('connection-error', e));
     socket.on('close', () => {
-      const wasConnected = this.socket === socket;
       this.socket = null;
       this.card.powerOff(); // a card taken out of the reader loses its session
       if (wasConnected) this.emit('disconnected');

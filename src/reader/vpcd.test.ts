@@ -77,7 +77,7 @@ async function setup() {
   const port = await vpcd.listen();
   const { card } = await openImage(p.image);
   const bridge = new VpcdBridge(card, { host: '127.0.0.1', port, retryDelayMs: 50 });
-  const connected = vpcd.connected();
+  const connected = Promise.all([vpcd.connected(), new Promise((r) => bridge.once('connected', r))]);
   bridge.start();
   await connected;
   cleanups.push(() => vpcd.close(), () => bridge.stop());
@@ -149,7 +149,9 @@ describe('VpcdBridge', () => {
   });
 
   it('reconnects when pcscd restarts, with the session gone', async () => {
-    const { vpcd, port } = await setup();
+    const { vpcd, port, bridge } = await setup();
+    const events: string[] = [];
+    for (const e of ['connected', 'disconnected', 'connection-error'] as const) bridge.on(e, () => events.push(e));
     await vpcd.exchange(SELECT_AP);
     await vpcd.exchange(selectEf('0018'));
     expect(await vpcd.exchange(verifyApdu(AUTH_PIN))).toBe('9000');
@@ -164,6 +166,11 @@ describe('VpcdBridge', () => {
     await again.exchange(SELECT_AP);
     await again.exchange(selectEf('0017'));
     expect(await again.exchange('80 2A 00 80 03 01 02 03 00')).toBe('6982');
+    // One disconnection, refused attempts while the port was gone, one reconnection.
+    expect(events[0]).toBe('disconnected');
+    expect(events.filter((e) => e === 'disconnected')).toHaveLength(1);
+    expect(events).toContain('connection-error');
+    expect(events.at(-1)).toBe('connected');
   });
 
   it('stops for good: the socket closes and no reconnection follows', async () => {

@@ -13,7 +13,7 @@ const SIGNATURE_LENGTH = 256;
  * the hashing schemes a real card reportedly has (P1 01–05) are not used by any client.
  */
 export const computeDigitalSignature: CommandHandler = (ctx, cmd) => {
-  requireP1P2(cmd, cmd.p1 === PKCS1_V15_AS_GIVEN && isCurrentOrShortId(cmd.p2, KEY_FIDS));
+  requireP1P2(cmd.p1 === PKCS1_V15_AS_GIVEN && isCurrentOrShortId(cmd.p2, KEY_FIDS));
   if (cmd.data.length === 0 || cmd.data.length > SIGN_INPUT_MAX) throw new CardError(SW.WRONG_LENGTH);
   const le = requireLe(cmd);
   if (le !== SIGNATURE_LENGTH) throw new CardError(SW.WRONG_LE | (SIGNATURE_LENGTH & 0xff));

@@ -33,7 +33,7 @@ export type CommandHandler = (ctx: AppletContext, cmd: CommandApdu) => Promise<R
 
 // ---- shared checks, in the order cards apply them: P1-P2, lengths, then state and security --------------
 
-export function requireP1P2(cmd: CommandApdu, ok: boolean): void {
+export function requireP1P2(ok: boolean): void {
   if (!ok) throw new CardError(SW.INCORRECT_P1P2);
 }
 

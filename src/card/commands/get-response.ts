@@ -6,7 +6,7 @@ import { refuseData, requireLe, requireP1P2, type CommandHandler } from './conte
  * pending and announces it again; any other command drops it.
  */
 export const getResponse: CommandHandler = (ctx, cmd) => {
-  requireP1P2(cmd, cmd.p1 === 0 && cmd.p2 === 0);
+  requireP1P2(cmd.p1 === 0 && cmd.p2 === 0);
   refuseData(cmd);
   requireLe(cmd);
   const pending = ctx.volatile.pendingResponse;

@@ -4,7 +4,7 @@ import { refuseData, refuseLe, requireLe, requireP1P2, type CommandHandler } fro
 
 /** GET CHALLENGE `00 84 00 00 08|10`: a fresh random challenge, good for one EXTERNAL AUTHENTICATE. */
 export const getChallenge: CommandHandler = (ctx, cmd) => {
-  requireP1P2(cmd, cmd.p1 === 0 && cmd.p2 === 0);
+  requireP1P2(cmd.p1 === 0 && cmd.p2 === 0);
   refuseData(cmd);
   const le = requireLe(cmd);
   if (!(CHALLENGE_LENGTHS as readonly number[]).includes(le)) throw new CardError(SW.WRONG_LENGTH);
@@ -18,7 +18,7 @@ export const getChallenge: CommandHandler = (ctx, cmd) => {
  * the issuer interface for good (63 C0, then 69 83). The challenge is consumed whatever the outcome.
  */
 export const externalAuthenticate: CommandHandler = async (ctx, cmd) => {
-  requireP1P2(cmd, cmd.p1 === 0);
+  requireP1P2(cmd.p1 === 0);
   if (cmd.p2 !== ISSUER_KEY_REFERENCE) throw new CardError(SW.REFERENCE_DATA_NOT_FOUND);
   refuseLe(cmd);
   if (cmd.data.length !== ISSUER_CRYPTOGRAM_LENGTH) throw new CardError(SW.WRONG_LENGTH);

@@ -23,7 +23,7 @@ const READ_PUBLIC_KEY = 0x01;
  * as SubjectPublicKeyInfo DER (294 bytes), so it comes in two parts: 256 bytes + `61 26`, then GET RESPONSE.
  */
 export const generateKeyPair: CommandHandler = async (ctx, cmd) => {
-  requireP1P2(cmd, (cmd.p1 === GENERATE || cmd.p1 === READ_PUBLIC_KEY) && isCurrentOrShortId(cmd.p2, KEY_FIDS));
+  requireP1P2((cmd.p1 === GENERATE || cmd.p1 === READ_PUBLIC_KEY) && isCurrentOrShortId(cmd.p2, KEY_FIDS));
   refuseData(cmd);
   requireLe(cmd);
   requireIssuer(ctx);
@@ -41,7 +41,7 @@ export const generateKeyPair: CommandHandler = async (ctx, cmd) => {
 
 /** ERASE BINARY `80 0E 00 00`: empties the current certificate EF (it then reads as absent to the public). */
 export const eraseBinary: CommandHandler = async (ctx, cmd) => {
-  requireP1P2(cmd, cmd.p1 === 0 && cmd.p2 === 0);
+  requireP1P2(cmd.p1 === 0 && cmd.p2 === 0);
   refuseData(cmd);
   refuseLe(cmd);
   requireIssuer(ctx);
@@ -55,7 +55,7 @@ export const eraseBinary: CommandHandler = async (ctx, cmd) => {
  * most 4096 bytes (6A 84). A certificate is written as ERASE, then 255-byte chunks in order.
  */
 export const updateBinary: CommandHandler = async (ctx, cmd) => {
-  requireP1P2(cmd, (cmd.p1 & 0x80) === 0);
+  requireP1P2((cmd.p1 & 0x80) === 0);
   requireData(cmd);
   refuseLe(cmd);
   requireIssuer(ctx);
@@ -78,7 +78,7 @@ const UNBLOCK_ONLY = 0x03;
  * The PIN's verified state in this session is dropped either way.
  */
 export const resetRetryCounter: CommandHandler = async (ctx, cmd) => {
-  requireP1P2(cmd, (cmd.p1 === NEW_PIN || cmd.p1 === UNBLOCK_ONLY) && isCurrentOrShortId(cmd.p2, PIN_FIDS));
+  requireP1P2((cmd.p1 === NEW_PIN || cmd.p1 === UNBLOCK_ONLY) && isCurrentOrShortId(cmd.p2, PIN_FIDS));
   refuseLe(cmd);
   if (cmd.p1 === NEW_PIN) requireData(cmd);
   else refuseData(cmd);

@@ -13,7 +13,7 @@ const PIN_FIDS = [PINS.auth.fid, PINS.sign.fid];
  * An unset PIN (blank card) reports its full counter and answers a VERIFY with data 6A 88.
  */
 export const verify: CommandHandler = async (ctx, cmd) => {
-  requireP1P2(cmd, cmd.p1 === 0x00 && isCurrentOrShortId(cmd.p2, PIN_FIDS));
+  requireP1P2(cmd.p1 === 0x00 && isCurrentOrShortId(cmd.p2, PIN_FIDS));
   refuseLe(cmd);
   const { pin } = targetEf(ctx, cmd.p2, 'pin');
   const memory = ctx.memory;
@@ -38,7 +38,7 @@ export const verify: CommandHandler = async (ctx, cmd) => {
  * PIN must have been verified in this session.
  */
 export const changeReferenceData: CommandHandler = async (ctx, cmd) => {
-  requireP1P2(cmd, cmd.p1 === 0x01 && isCurrentOrShortId(cmd.p2, PIN_FIDS));
+  requireP1P2(cmd.p1 === 0x01 && isCurrentOrShortId(cmd.p2, PIN_FIDS));
   refuseLe(cmd);
   requireData(cmd);
   const { pin } = targetEf(ctx, cmd.p2, 'pin');

@@ -10,7 +10,7 @@ import { refuseData, requireLe, requireP1P2, type CommandHandler } from './conte
  */
 export const readBinary: CommandHandler = (ctx, cmd) => {
   const byShortId = (cmd.p1 & 0x80) !== 0;
-  requireP1P2(cmd, !byShortId || (cmd.p1 & 0x60) === 0);
+  requireP1P2(!byShortId || (cmd.p1 & 0x60) === 0);
   refuseData(cmd);
   const le = requireLe(cmd);
   const v = ctx.volatile;

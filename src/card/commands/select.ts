@@ -12,7 +12,7 @@ const BY_DF_NAME = 0x04;
  * trailing Le is tolerated because P2 = 00 formally asks for an FCI. A failed SELECT leaves the selection as it was.
  */
 export const select: CommandHandler = (ctx, cmd) => {
-  requireP1P2(cmd, [BY_MF, BY_FID, BY_DF_NAME].includes(cmd.p1) && (cmd.p2 === 0x0c || cmd.p2 === 0x00));
+  requireP1P2([BY_MF, BY_FID, BY_DF_NAME].includes(cmd.p1) && (cmd.p2 === 0x0c || cmd.p2 === 0x00));
   const v = ctx.volatile;
   switch (cmd.p1) {
     case BY_MF:

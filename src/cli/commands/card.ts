@@ -3,20 +3,8 @@ import { X509Certificate } from '@peculiar/x509';
 import { resolve } from 'node:path';
 import { JpkiError } from '../../common/errors.js';
 import { globalOptions } from '../global-options.js';
-import {
-  CERTIFICATES,
-  CERTIFICATE_FILES,
-  FileCardStorage,
-  KEYS,
-  PINS,
-  SoftCard,
-  deriveCardIssuerKey,
-  toHex,
-  type CardDescription,
-  type CardHooks,
-  type TearingPoint,
-} from '../../card/index.js';
-import { cardFabricationSecret, issuerMasterKey, openCardFile, parseVpcdAddress, VpcdBridge, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../../reader/index.js';
+import { CERTIFICATES, CERTIFICATE_FILES, KEYS, PINS, toHex, type CardDescription, type CardHooks, type TearingPoint } from '../../card/index.js';
+import { createCardFile, openCardFile, parseVpcdAddress, VpcdBridge, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../../reader/index.js';
 
 /**
  * `jpki card new | status | serve`: make a blank card image, show one, and put one into pcscd's vpcd reader
@@ -34,18 +22,10 @@ export function registerCard(program: Command): void {
     .action(async (opts: { out: string; token: string; json?: boolean }, cmd: Command) => {
       const { dataDir } = globalOptions(cmd);
       if (!/^[\x20-\x7e]{1,32}$/.test(opts.token)) throw new JpkiError('card.token', 'malformed', '--token must be 1–32 printable ASCII characters');
-      const masterKey = issuerMasterKey(dataDir, { create: true });
-      const secret = cardFabricationSecret(dataDir, { create: true });
       const path = resolve(opts.out);
-      const storage = await FileCardStorage.open(path, { lock: true });
-      try {
-        const made = await SoftCard.fabricate(storage, { fabricationSecret: secret, issuerKey: (id) => deriveCardIssuerKey(masterKey, id), token: opts.token });
-        await made.close();
-        if (opts.json) console.log(JSON.stringify({ cardId: made.cardId, file: path }));
-        else console.log(`made blank card ${made.cardId} in ${path}`);
-      } finally {
-        await storage.close();
-      }
+      const { cardId } = await createCardFile(path, { dataDir, token: opts.token });
+      if (opts.json) console.log(JSON.stringify({ cardId, file: path }));
+      else console.log(`made blank card ${cardId} in ${path}`);
     });
 
   card
