@@ -8,6 +8,10 @@
  * beside `openssl crl -noout` (parse + signature-free) and `openssl crl -noout -text` (parse + print).
  *
  * BENCH_CRL_SIZES=100000,1000000 (default) and BENCH_REPS=1 (best of) tune it.
+ *
+ * `crlPipelineBench(n)` (run by bench/ocsp.ts) measures the service's whole path instead of the encoder
+ * alone: the entries in the store, CrlPublisher.generate streaming them out of it, the CA key from the key
+ * store, the CRL stored back.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
@@ -15,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { benchEntry, REASON_NAMES, THIS_UPDATE, NEXT_UPDATE } from './crl-child.js';
+import { openServices } from '../src/cli/services.js';
+import { PREFECTURES } from '../src/pki/prefectures.js';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const GNU_TIME = '/usr/bin/time';
@@ -162,3 +168,70 @@ export async function bench(): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) await bench();
+
+/** Writes n revoked certificates (benchEntry's serials, dates and reasons) straight into an installation's store. */
+async function populateStore(dataDir: string, databaseUrl: string, caId: string, n: number): Promise<void> {
+  const s = await openServices({ dataDir, databaseUrl, databaseUrlExplicit: true }, { config: { kms: { type: 'soft' } } });
+  try {
+    await s.ca.initialize({ keySpec: { type: 'RSA', bits: 2048 }, prefectures: PREFECTURES.filter((p) => p.code === '13'), actor: 'bench' });
+    const rows = 500;
+    const values = Array.from({ length: rows }, () => `('${caId}', ?, 'sign', 0, 4102444800000, 0, X'3000', ?, ?)`).join(', ');
+    const sql = `INSERT INTO certificates (ca_id, serial, kind, not_before, not_after, issued_at, der, revoked_at, revocation_reason) VALUES ${values}`;
+    for (let i = 0; i < n; i += 100_000) {
+      await s.store.transaction(async (tx) => {
+        for (let j = i; j < Math.min(n, i + 100_000); j += rows) {
+          const params: (string | number)[] = [];
+          for (let k = j; k < j + rows; k++) {
+            const e = benchEntry(k); // n is a multiple of 500: every statement is full
+            params.push(e.serialHex.toLowerCase(), e.revocationDate.getTime(), e.reason ?? 0);
+          }
+          await tx.sql.execute(sql, params);
+        }
+      });
+    }
+  } finally {
+    await s.close();
+  }
+}
+
+/**
+ * The real pipeline beside `openssl ca -gencrl` on the same n entries: store → stream → encoder → sign with
+ * the CA key from the key store → store, in a child process whose peak RSS is its own.
+ */
+export async function crlPipelineBench(n: number): Promise<void> {
+  if (n % 500) throw new Error('BENCH_CRL_PIPELINE must be a multiple of 500');
+  const dir = mkdtempSync(join(tmpdir(), 'jpki-bench-crl-pipeline-'));
+  try {
+    const dataDir = join(dir, 'data');
+    const db = join(dataDir, 'jpki.sqlite');
+    let t0 = performance.now();
+    process.env.JPKI_SQLITE_SYNCHRONOUS ??= 'NORMAL';
+    await populateStore(dataDir, db, 'pref-13', n);
+    console.log(`\nCRL pipeline: ${n.toLocaleString('en-US')} revoked certificates written into the store in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/C=JP/O=JPKI/OU=Prefectural Governor CA', '-days', '3650', '-addext', 'subjectKeyIdentifier=hash'], { cwd: dir, stdio: 'ignore' });
+    writeFileSync(
+      join(dir, 'ca.cnf'),
+      ['[ca]', 'default_ca = d', '[d]', 'database = ./index.txt', 'crlnumber = ./crlnumber', 'certificate = ./ca.pem', 'private_key = ./ca.key', 'default_md = sha256', 'crl_extensions = ext', '[ext]', 'authorityKeyIdentifier = keyid:always', ''].join('\n'),
+    );
+    await writeIndex(join(dir, 'index.txt'), n);
+    writeFileSync(join(dir, 'crlnumber'), '01\n');
+    const ossl = measured('openssl', ['ca', '-config', 'ca.cnf', '-gencrl', '-batch', '-crl_lastupdate', gen(THIS_UPDATE), '-crl_nextupdate', gen(NEXT_UPDATE), '-out', 'openssl.pem'], { cwd: dir });
+    const ours = child(['pipeline', dataDir, db, 'pref-13']);
+    if (Number(ours.json.entries) !== n) throw new Error(`the pipeline wrote ${ours.json.entries} entries, not ${n}`);
+    const oursS = Number(ours.json.ms) / 1000;
+    const generationRss = ours.json.generationPeakRssKiB === undefined ? undefined : Number(ours.json.generationPeakRssKiB) / 1024;
+    console.log(
+      `(CRL of ${(Number(ours.json.bytes) / 2 ** 20).toFixed(1)} MiB. "generate" is the call alone, its peak RSS the process's from just before it; ` +
+        `the whole child adds Node + tsx start-up and opening the store and the key store, whose scrypt takes 128 MiB for a moment)\n`,
+    );
+    table([
+      ['job', 'time', 'peak RSS', 'time vs OpenSSL', 'RSS vs OpenSSL'],
+      ['openssl ca -gencrl (index.txt → CRL file)', fmtS(ossl.wallS), fmtMiB(ossl.rssMiB), '1.00×', '1.00×'],
+      ['CrlPublisher.generate: store → stream → encoder → sign → store', fmtS(oursS), fmtMiB(generationRss), ratio(oursS, ossl.wallS), ratio(generationRss, ossl.rssMiB)],
+      ['the same, whole child process', fmtS(ours.wallS), fmtMiB(ours.rssMiB), ratio(ours.wallS, ossl.wallS), ratio(ours.rssMiB, ossl.rssMiB)],
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,7 +1,7 @@
-import { encodeCrl } from '../pki/crl-encoder.js';
+import { encodeCrl, type CrlEntryInput } from '../pki/crl-encoder.js';
 import { authorityKeyIdentifier, crlNumber, deltaCrlIndicator, freshestCrl, issuingDistributionPoint } from '../pki/extensions.js';
 import type { Clock } from '../common/clock.js';
-import type { CrlRecord, Store, RevokedFilter } from '../store/index.js';
+import type { CrlRecord, Store, RevokedEntry, RevokedFilter } from '../store/index.js';
 import type { CertificationAuthorities } from './certification-authorities.js';
 import { CaError } from './errors.js';
 import type { PublicationUrls } from './urls.js';
@@ -106,15 +106,8 @@ export class CrlPublisher {
     extensions.splice(1, 0, crlNumber(BigInt(number)));
     if (base) extensions.push(deltaCrlIndicator(BigInt(base.crlNumber)));
 
-    let entries = 0;
-    const stream = store.certificates.revoked(filter);
-    async function* counted() {
-      for await (const e of stream) {
-        entries++;
-        yield { serial: e.serial, revocationDate: new Date(e.revokedAt), reason: e.reason ?? undefined };
-      }
-    }
-    const der = await encodeCrl({ issuer: authority.subject, signer, thisUpdate, nextUpdate, extensions, entries: counted() });
+    const entries = crlEntries(store.certificates.revokedBatches(filter));
+    const der = await encodeCrl({ issuer: authority.subject, signer, thisUpdate, nextUpdate, extensions, entries });
     const record: CrlRecord = {
       caId,
       scope: scopeKey(scope),
@@ -122,7 +115,7 @@ export class CrlPublisher {
       baseCrlNumber: base?.crlNumber ?? null,
       thisUpdate: thisUpdate.getTime(),
       nextUpdate: nextUpdate.getTime(),
-      entries,
+      entries: entries.count,
       der,
     };
     await store.transaction(async (tx) => {
@@ -146,6 +139,42 @@ export class CrlPublisher {
     if (existing && existing.nextUpdate > this.deps.clock.now().getTime() && (!base || existing.baseCrlNumber === base.crlNumber)) return existing;
     return this.generate(caId, scope, actor);
   }
+}
+
+/**
+ * The store's batches as the encoder's entries, counted. A hand-written iterator rather than nested async
+ * generators: at a million entries the generators' per-item promise machinery costs more than encoding.
+ * One entry object (and one Date) is refilled for every entry: encodeCrl writes each entry into its buffer
+ * before it asks for the next and keeps no reference (pki/crl-encoder.ts), so a million allocations are saved.
+ */
+function crlEntries(batches: AsyncIterable<RevokedEntry[]>): AsyncIterable<CrlEntryInput> & { count: number } {
+  const out = {
+    count: 0,
+    [Symbol.asyncIterator](): AsyncIterator<CrlEntryInput> {
+      const source = batches[Symbol.asyncIterator]();
+      let batch: RevokedEntry[] = [];
+      let i = 0;
+      const entry: { serial: string; revocationDate: Date; reason?: number } = { serial: '', revocationDate: new Date(0), reason: undefined };
+      const next = (): Promise<IteratorResult<CrlEntryInput>> => {
+        if (i < batch.length) {
+          const e = batch[i++]!;
+          out.count++;
+          entry.serial = e.serial;
+          entry.revocationDate.setTime(e.revokedAt);
+          entry.reason = e.reason ?? undefined;
+          return Promise.resolve({ done: false, value: entry });
+        }
+        return source.next().then((r) => {
+          if (r.done) return { done: true, value: undefined };
+          batch = r.value;
+          i = 0;
+          return next();
+        });
+      };
+      return { next };
+    },
+  };
+  return out;
 }
 
 /** The critical IDP of a partition CRL and of its delta: the partition's URL, user certificates only. */

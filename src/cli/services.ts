@@ -4,9 +4,15 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { JpkiError } from '../common/errors.js';
 import { CertificationAuthorities } from '../ca/certification-authorities.js';
 import { CrlPublisher } from '../ca/crl-publisher.js';
+import { CrlUpdater } from '../ca/crl-updater.js';
+import { OcspResponderCertificates } from '../ca/ocsp-responder-certificates.js';
+import { createOcspService, type OcspService } from '../ocsp/index.js';
 import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
 import { openKeyManager, type KeyManager, type KmsConfig } from '../kms/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, StatusChangeFeed, type Store } from '../store/index.js';
+import { ResidentRegister } from '../register/index.js';
+import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
+import { issuerMasterKey } from '../reader/index.js';
 import { readConfig, type InstallationConfig } from './data-dir.js';
 import type { GlobalOptions } from './global-options.js';
 
@@ -21,6 +27,18 @@ export interface Services {
   readonly publicUrl: string;
   readonly ca: CertificationAuthorities;
   readonly crls: CrlPublisher;
+  /** Issuances and revocations committed anywhere, as they happen (OCSP and the CRL updater follow it). */
+  readonly statusFeed: StatusChangeFeed;
+  /** The CAs' delegated OCSP responder certificates. */
+  readonly ocspResponders: OcspResponderCertificates;
+  /** The OCSP responder and its jobs (docs/ocsp.md). */
+  readonly ocsp: OcspService;
+  /** Keeps the CRLs current (started by `jpki serve`). */
+  readonly crlUpdater: CrlUpdater;
+  /** The Basic Resident Register (docs/counter.md). */
+  readonly register: ResidentRegister;
+  /** The municipal counter: operators, issuance, revocation, PIN services (docs/counter.md). */
+  readonly counter: Counter;
   close(): Promise<void>;
 }
 
@@ -50,6 +68,14 @@ export function databaseUrlFor(globals: GlobalOptions, config: InstallationConfi
   return config?.databaseUrl ?? globals.databaseUrl;
 }
 
+/** A failure in a background job (no caller to throw to): one line on stderr, no stack (JPKI_DEBUG adds it). */
+function reportBackgroundError(job: string): (e: unknown) => void {
+  return (e) => {
+    const detail = process.env.JPKI_DEBUG && e instanceof Error ? (e.stack ?? e.message) : e instanceof Error ? e.message : String(e);
+    process.stderr.write(`jpki: ${job}: ${detail}\n`);
+  };
+}
+
 export async function openServices(globals: GlobalOptions & { databaseUrlExplicit: boolean }, options: OpenOptions = {}): Promise<Services> {
   const config = options.config ?? readConfig(globals.dataDir) ?? { kms: { type: 'soft' as const } };
   const clock = options.clock ?? systemClock;
@@ -65,6 +91,20 @@ export async function openServices(globals: GlobalOptions & { databaseUrlExplici
   const urls = publicationUrls(publicUrl);
   const ca = new CertificationAuthorities({ store, keys, clock, urls });
   const crls = new CrlPublisher({ store, clock, urls, authorities: ca });
+  const statusFeed = new StatusChangeFeed(store.db, store.statusChanges);
+  const ocspResponders = new OcspResponderCertificates({ store, keys, clock, authorities: ca });
+  const ocsp = createOcspService({ store, clock, responders: ocspResponders, feed: statusFeed, onError: reportBackgroundError('ocsp') });
+  const crlUpdater = new CrlUpdater({ store, clock, publisher: crls, feed: statusFeed, onError: reportBackgroundError('crl-updater') });
+  const register = new ResidentRegister({ store, clock });
+  const counter = createCounter({
+    store,
+    clock,
+    ca,
+    register,
+    devices: deviceFactory({ dataDir: globals.dataDir }),
+    issuerMasterKey: () => issuerMasterKey(globals.dataDir, { create: false }),
+    publicUrl,
+  });
   return {
     dataDir: globals.dataDir,
     config,
@@ -75,7 +115,16 @@ export async function openServices(globals: GlobalOptions & { databaseUrlExplici
     publicUrl,
     ca,
     crls,
+    statusFeed,
+    ocspResponders,
+    ocsp,
+    crlUpdater,
+    register,
+    counter,
     close: async () => {
+      await crlUpdater.stop();
+      await ocsp.close();
+      statusFeed.stop();
       await keys.close().catch(() => undefined);
       await store.close();
     },

@@ -2,6 +2,10 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Services } from '../cli/services.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { publicationRoutes } from './routes/publication.js';
+import { ocspRoutes } from './routes/ocsp.js';
+import { crlRoutes } from './routes/crl.js';
+import { counterApi } from './routes/counter/index.js';
+import { webRoutes } from './routes/web.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -21,5 +25,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   await app.register(publicationRoutes, { services });
+  await app.register(ocspRoutes, { services });
+  await app.register(crlRoutes, { services });
+  await app.register(counterApi, { services });
+  await app.register(webRoutes);
   return app;
 }

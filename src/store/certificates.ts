@@ -145,30 +145,35 @@ export class CertificateRepository {
   }
 
   /**
-   * Revoked entries in id order, one batch at a time (keyset pagination): a CRL of millions of entries is
-   * streamed from the database without ever holding the list.
+   * Revoked entries in revocation order, one batch at a time (keyset pagination on (revoked_at, id), the
+   * order of the revoked-at indexes, so each batch is one index range — no sort of everything revoked per
+   * batch): a CRL of millions of entries is streamed from the database without ever holding the list.
    */
-  async *revoked(filter: RevokedFilter, batchSize = 10_000): AsyncGenerator<RevokedEntry> {
-    const where = ['ca_id = ?', 'revoked_at IS NOT NULL', 'id > ?'];
+  async *revokedBatches(filter: RevokedFilter, batchSize = 10_000): AsyncGenerator<RevokedEntry[]> {
+    const where = ['ca_id = ?', 'revoked_at IS NOT NULL', '(revoked_at, id) > (?, ?)'];
     const base: (string | number)[] = [filter.caId];
     const extra: (string | number)[] = [];
     if (filter.partition !== undefined) (where.push('crl_partition = ?'), extra.push(filter.partition));
     if (filter.kinds?.length) (where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`), extra.push(...filter.kinds));
     if (filter.revokedSince !== undefined) (where.push('revoked_at >= ?'), extra.push(filter.revokedSince));
     if (filter.notExpiredAt !== undefined) (where.push('not_after >= ?'), extra.push(filter.notExpiredAt));
-    const sql = `SELECT id, serial, revoked_at, revocation_reason FROM certificates WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`;
-    let after = 0;
+    // the columns come out already named as RevokedEntry: no second object per row at a million rows
+    const sql = `SELECT id, serial, revoked_at AS "revokedAt", revocation_reason AS reason FROM certificates WHERE ${where.join(' AND ')} ORDER BY revoked_at, id LIMIT ?`;
+    let afterAt = -Number.MAX_SAFE_INTEGER;
+    let afterId = 0;
     for (;;) {
-      const rows = await this.sql.query<{ id: number; serial: string; revoked_at: number; revocation_reason: number | null }>(sql, [
-        ...base,
-        after,
-        ...extra,
-        batchSize,
-      ]);
-      for (const r of rows) yield { id: Number(r.id), serial: r.serial, revokedAt: r.revoked_at, reason: r.revocation_reason };
+      const rows = await this.sql.query<RevokedEntry & Record<string, unknown>>(sql, [...base, afterAt, afterId, ...extra, batchSize]);
+      if (rows.length) yield rows;
       if (rows.length < batchSize) return;
-      after = Number(rows[rows.length - 1]!.id);
+      const last = rows[rows.length - 1]!;
+      afterAt = Number(last.revokedAt);
+      afterId = Number(last.id);
     }
+  }
+
+  /** The same entries one by one. */
+  async *revoked(filter: RevokedFilter, batchSize = 10_000): AsyncGenerator<RevokedEntry> {
+    for await (const batch of this.revokedBatches(filter, batchSize)) yield* batch;
   }
 
   async countRevoked(caId: string): Promise<number> {

@@ -153,6 +153,7 @@ export class ResidentRepository {
     return n === 1;
   }
 
+  /** Residents in the order they were entered (within a municipality). */
   async search(q: ResidentSearch = {}): Promise<ResidentRecord[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
@@ -165,7 +166,7 @@ export class ResidentRepository {
       params.push(`%${compact.replace(/[%_]/g, '')}%`, q.text, q.text);
     }
     const rows = await this.sql.query<Row>(
-      `SELECT * FROM residents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY municipality, registered_at, id LIMIT ? OFFSET ?`,
+      `SELECT * FROM residents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY municipality, registered_at, (SELECT MIN(e.id) FROM resident_events e WHERE e.resident_id = residents.id), id LIMIT ? OFFSET ?`,
       [...params, q.limit ?? 100, q.offset ?? 0],
     );
     return rows.map(fromRow);

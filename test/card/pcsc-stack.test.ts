@@ -8,7 +8,7 @@ import { needs } from '../support/system.js';
 import { JPKI_BIN, jpki } from '../support/cli.js';
 import { JpkiClient, PcscReader, PinBlockedError, issuerMasterKey, openInProcessReader } from '../../src/reader/index.js';
 import { AUTH_PIN, SIGN_PIN, personalise, type IssuedCertificates } from './support/cards.js';
-import { OPENSC_PKCS11, cardInReader, ensurePcscd, middlewareAvailable, slotOf, tool, waitForCard, type Pcscd } from './support/pcscd.js';
+import { OPENSC_PKCS11, acquirePcscdLock, cardInReader, ensurePcscd, middlewareAvailable, slotOf, tool, waitForCard, type Pcscd } from './support/pcscd.js';
 
 /**
  * The card through the real stack: `jpki card serve` (the real CLI, as a child process) → vpcd → Debian's
@@ -33,6 +33,7 @@ describe.runIf(needs('pcscd + vpcd + OpenSC + openssl', middlewareAvailable()))(
   let cardFile: string;
   let certificates: IssuedCertificates;
   let served: Served | null = null;
+  let releasePcscd: (() => Promise<void>) | undefined;
   const message = join(tmpdir(), `jpki-card-message-${process.pid}.txt`);
 
   function serve(env: Record<string, string> = {}): Promise<Served> {
@@ -97,6 +98,8 @@ describe.runIf(needs('pcscd + vpcd + OpenSC + openssl', middlewareAvailable()))(
   }
 
   beforeAll(async () => {
+    // pcscd is shared with the other test files that drive it (the counter's e2e test): one at a time.
+    releasePcscd = await acquirePcscdLock();
     pcscd = await ensurePcscd();
     if (cardInReader()) throw new Error('another card is already in "Virtual PCD 00 00" (a `jpki card serve` left running?); these tests need the reader');
     dir = mkdtempSync(join(tmpdir(), 'jpki-card-stack-'));
@@ -113,11 +116,12 @@ describe.runIf(needs('pcscd + vpcd + OpenSC + openssl', middlewareAvailable()))(
     } finally {
       await reader.close();
     }
-  });
+  }, 20 * 60_000);
 
   afterAll(async () => {
     await served?.stop();
     await pcscd?.stop();
+    await releasePcscd?.();
   });
 
   it('opensc-tool names the driver: jpki', () => {

@@ -6,6 +6,7 @@ import { globalOptions } from '../global-options.js';
 import { openServices } from '../services.js';
 import { print } from '../output.js';
 import { initialize } from './init.js';
+import { printDemo, seedDemoInstallation } from './counter.js';
 
 export function registerServe(program: Command): void {
   program
@@ -16,21 +17,35 @@ export function registerServe(program: Command): void {
     .option('--public-url <url>', 'public base URL written into certificates (env JPKI_PUBLIC_URL)')
     .option('--key-algorithm <alg>', 'CA key algorithm when initialising', 'rsa2048')
     .option('--no-demo', 'do not seed the demo resident register on an empty data directory')
-    .action(async (o: { port: string; host: string; publicUrl?: string; keyAlgorithm: string; demo: boolean }, cmd: Command) => {
+    .option('--ocsp-presign <mode>', 'OCSP responses: on-demand (signed on first request) or all (every certificate signed ahead)', 'on-demand')
+    .action(async (o: { port: string; host: string; publicUrl?: string; keyAlgorithm: string; demo: boolean; ocspPresign: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--port ${o.port} is not a TCP port`);
+      if (o.ocspPresign !== 'on-demand' && o.ocspPresign !== 'all')
+        throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--ocsp-presign ${JSON.stringify(o.ocspPresign)}: use on-demand or all`);
+      if (o.publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(o.publicUrl))
+        throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--public-url ${JSON.stringify(o.publicUrl)} is not an http(s) URL`);
       ensureDataDir(g.dataDir);
       const services = await openServices(g, o.publicUrl ? { publicUrl: o.publicUrl } : {});
       let app;
       try {
-        if (!readConfig(g.dataDir)) writeConfig(g.dataDir, services.config);
+        // a new installation remembers its public URL, so later `jpki ca issue` runs write the same one
+        if (!readConfig(g.dataDir)) writeConfig(g.dataDir, { ...services.config, ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}) });
         if (!(await services.ca.isInitialized())) {
           print(`empty data directory ${g.dataDir}: initialising`);
           await initialize(services, o.keyAlgorithm, 'system');
         }
+        // the demo register and counter (docs/counter.md), only into an empty register
+        if (o.demo) {
+          const seed = await seedDemoInstallation(services);
+          if (seed) printDemo(seed);
+        }
         app = await buildApp(services);
         await app.listen({ port, host: o.host });
+        // the revocation status jobs: responder renewal and pre-signing, CRLs on schedule and after revocations
+        services.ocsp.startUpdater({ presign: o.ocspPresign });
+        await services.crlUpdater.start();
       } catch (e) {
         await app?.close();
         await services.close();

@@ -1,9 +1,9 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JpkiError } from '../../common/errors.js';
 import { parseScope, type CrlScope } from '../../ca/crl-publisher.js';
 import { fingerprint } from '../../pki/signed.js';
 import type { Services } from '../../cli/services.js';
-import type { CrlRecord } from '../../store/index.js';
+import { sendCrl } from './crl.js';
 
 const CA_ID = /^[a-z0-9-]{1,40}$/;
 
@@ -14,23 +14,12 @@ function fileParam(file: string, ext: string): string {
   return id;
 }
 
-function sendCrl(reply: FastifyReply, crl: CrlRecord): FastifyReply {
-  const maxAge = Math.max(0, Math.floor((crl.nextUpdate - Date.now()) / 1000));
-  return reply
-    .header('content-type', 'application/pkix-crl')
-    .header('cache-control', `public, max-age=${Math.min(maxAge, 3600)}`)
-    .header('last-modified', new Date(crl.thisUpdate).toUTCString())
-    .header('expires', new Date(crl.nextUpdate).toUTCString())
-    .header('etag', `"${crl.caId}-${crl.scope}-${crl.crlNumber}"`)
-    .send(crl.der);
-}
-
 /**
  * What every CA publishes: its certificate, its CRLs (full, ARL, partitions, delta) and a JSON list of the
  * CAs with fingerprints — the data the portal shows and relying parties fetch.
  */
 export async function publicationRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
-  const { ca, crls } = opts.services;
+  const { ca, crls, clock } = opts.services;
 
   app.get('/ca', async () => {
     const list = await ca.list();
@@ -55,13 +44,13 @@ export async function publicationRoutes(app: FastifyInstance, opts: { services: 
     return reply.header('content-type', 'application/pkix-cert').header('cache-control', 'public, max-age=86400').send(a.certificate);
   });
 
-  const serveCrl = async (id: string, scope: CrlScope, reply: FastifyReply) => {
+  const serveCrl = async (id: string, scope: CrlScope, reply: FastifyReply, req: FastifyRequest) => {
     await ca.get(id);
-    return sendCrl(reply, await crls.current(id, scope));
+    return sendCrl(reply, await crls.current(id, scope), clock.now().getTime(), req);
   };
 
-  app.get<{ Params: { file: string } }>('/crl/:file', async (req, reply) => serveCrl(fileParam(req.params.file, '.crl'), { type: 'full' }, reply));
-  app.get<{ Params: { file: string } }>('/arl/:file', async (req, reply) => serveCrl(fileParam(req.params.file, '.crl'), { type: 'arl' }, reply));
+  app.get<{ Params: { file: string } }>('/crl/:file', async (req, reply) => serveCrl(fileParam(req.params.file, '.crl'), { type: 'full' }, reply, req));
+  app.get<{ Params: { file: string } }>('/arl/:file', async (req, reply) => serveCrl(fileParam(req.params.file, '.crl'), { type: 'arl' }, reply, req));
   app.get<{ Params: { id: string; file: string } }>('/crl/:id/:file', async (req, reply) => {
     if (!CA_ID.test(req.params.id)) throw new JpkiError('NOT_FOUND', 'not-found', `no such CA ${req.params.id}`);
     const name = fileParam(req.params.file, '.crl');
@@ -71,7 +60,7 @@ export async function publicationRoutes(app: FastifyInstance, opts: { services: 
     } catch {
       throw new JpkiError('NOT_FOUND', 'not-found', `no such CRL ${req.params.file}`);
     }
-    if (scope.type === 'full' || scope.type === 'arl') throw new JpkiError('NOT_FOUND', 'not-found', `no such CRL ${req.params.file}`);
-    return serveCrl(req.params.id, scope, reply);
+    if (scope.type !== 'partition' && scope.type !== 'delta') throw new JpkiError('NOT_FOUND', 'not-found', `no such CRL ${req.params.file}`);
+    return serveCrl(req.params.id, scope, reply, req);
   });
 }

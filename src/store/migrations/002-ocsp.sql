@@ -39,6 +39,6 @@ CREATE TABLE ocsp_responses (
 );
 CREATE INDEX ocsp_responses_next_update ON ocsp_responses (next_update);
 
--- Partition CRLs and their deltas read one municipality's revoked certificates; the CRL updater lists the
--- partitions of a CA.
-CREATE INDEX certificates_partition ON certificates (ca_id, crl_partition, revoked_at);
+-- Partition CRLs and their deltas stream one municipality's revoked certificates in (revoked_at, id) order;
+-- the CRL updater lists the partitions of a CA.
+CREATE INDEX certificates_partition ON certificates (ca_id, crl_partition, revoked_at, id);

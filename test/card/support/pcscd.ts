@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { commandExists, fileExists } from '../../support/system.js';
@@ -113,4 +114,51 @@ export function slotOf(tokenLabel: string): string {
     if (id && s.includes(`token label        : ${tokenLabel}`)) return String(Number.parseInt(id, 16));
   }
   throw new Error(`no PKCS#11 slot with token "${tokenLabel}" in:\n${listing}`);
+}
+
+/**
+ * There is one pcscd per machine and one vpcd port (35963, reader "Virtual PCD 00 00"), and vitest runs test
+ * files in parallel: every test file that drives pcscd (test/card/pcsc-stack.test.ts, test/e2e/) holds this
+ * lock while it does. The lock is a file in the temp dir created exclusively ('wx') holding the owner's pid;
+ * a lock whose process is gone (a killed test run) is taken over. Returns the release function.
+ */
+export const PCSCD_LOCK = join(tmpdir(), 'jpki-pcscd.lock');
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function acquirePcscdLock(timeoutMs = 15 * 60_000): Promise<() => Promise<void>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const file = await open(PCSCD_LOCK, 'wx', 0o644);
+      await file.writeFile(`${process.pid}\n`);
+      await file.close();
+      let held = true;
+      return async () => {
+        if (!held) return;
+        held = false;
+        // Only our own lock: never remove one another process took over meanwhile.
+        if ((await readFile(PCSCD_LOCK, 'utf8').catch(() => '')).trim() === String(process.pid)) await unlink(PCSCD_LOCK).catch(() => undefined);
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const content = (await readFile(PCSCD_LOCK, 'utf8').catch(() => '')).trim();
+    const holder = /^\d+$/.test(content) ? Number(content) : null;
+    // An empty file is a lock being written; one left empty for long was abandoned mid-write.
+    const abandoned = holder === null && Date.now() - ((await stat(PCSCD_LOCK).catch(() => null))?.mtimeMs ?? Date.now()) > 10_000;
+    if ((holder !== null && !processAlive(holder)) || abandoned) {
+      await unlink(PCSCD_LOCK).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > until) throw new Error(`pcscd is still in use by process ${holder ?? '?'} after ${timeoutMs} ms (lock file ${PCSCD_LOCK})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -1,0 +1,132 @@
+import type { Clock } from '../common/clock.js';
+import type { CrlRecord, StatusChange, StatusChangeFeed, Store } from '../store/index.js';
+import { baseScopeOf, scopeKey, type CrlPublisher, type CrlScope } from './crl-publisher.js';
+
+export interface CrlUpdaterOptions {
+  /** How often the schedule is checked (default one minute). */
+  intervalMs?: number;
+  /** A complete CRL (full, ARL, partition) is regenerated when less than this remains (default 6 h of 24 h). */
+  refreshCompleteBeforeMs?: number;
+  /** A delta CRL is regenerated when less than this remains (default 15 min of 1 h). */
+  refreshDeltaBeforeMs?: number;
+  /** After a revocation, further ones are awaited this long before the deltas are regenerated (default 2 s). */
+  debounceMs?: number;
+}
+
+export interface CrlUpdateReport {
+  generated: { caId: string; scope: string; crlNumber: number; entries: number }[];
+}
+
+const ACTOR = 'crl-updater';
+
+/**
+ * The CRL updater (Boulder's crl-updater): a job of its own that keeps every CA's CRLs current — the full
+ * CRL, the ARL, one CRL per municipality partition and a delta on top of each complete one — regenerating
+ * them before their nextUpdate, and regenerating the affected deltas shortly after revocations (debounced,
+ * so a burst of revocations costs one delta). The CA only signs; this job decides when.
+ */
+export class CrlUpdater {
+  private timer: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  /** CA id → the partitions (null: the CA-wide delta only) with revocations not yet in a delta. */
+  private dirty = new Map<string, Set<string | null>>();
+  /** Passes run one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: { store: Store; clock: Clock; publisher: CrlPublisher; feed: StatusChangeFeed; onError?: (e: unknown) => void },
+    private readonly options: CrlUpdaterOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.timer) return;
+    this.unsubscribe = this.deps.feed.subscribe((changes) => this.revoked(changes));
+    await this.deps.feed.start();
+    this.timer = setInterval(() => void this.runOnce().catch((e) => this.deps.onError?.(e)), this.options.intervalMs ?? 60_000);
+    this.timer.unref();
+    void this.runOnce().catch((e) => this.deps.onError?.(e));
+  }
+
+  /** One scheduled pass: every CRL that is missing, due or paired with a replaced base is generated. */
+  runOnce(): Promise<CrlUpdateReport> {
+    return this.serially(() => this.scheduledPass());
+  }
+
+  /** Regenerates the deltas that pending revocations affect now, without waiting for the debounce. */
+  flushRevocations(): Promise<CrlUpdateReport> {
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = undefined;
+    const dirty = this.dirty;
+    this.dirty = new Map();
+    return this.serially(() => this.deltaPass(dirty));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.debounce) clearTimeout(this.debounce);
+    this.timer = this.debounce = undefined;
+    this.unsubscribe?.();
+    await this.queue.catch(() => undefined);
+  }
+
+  private revoked(changes: readonly StatusChange[]): void {
+    for (const c of changes) {
+      if (c.status !== 'revoked') continue;
+      let set = this.dirty.get(c.caId);
+      if (!set) this.dirty.set(c.caId, (set = new Set()));
+      set.add(null);
+      if (c.crlPartition) set.add(c.crlPartition);
+    }
+    if (this.dirty.size && !this.debounce) {
+      this.debounce = setTimeout(() => void this.flushRevocations().catch((e) => this.deps.onError?.(e)), this.options.debounceMs ?? 2000);
+      this.debounce.unref();
+    }
+  }
+
+  private serially<T>(job: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(job, job);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async scheduledPass(): Promise<CrlUpdateReport> {
+    const { store, clock } = this.deps;
+    const report: CrlUpdateReport = { generated: [] };
+    for (const a of await store.authorities.list()) {
+      const current = new Map((await store.crls.list(a.id)).map((c) => [c.scope, c]));
+      const scopes: CrlScope[] = [{ type: 'full' }, { type: 'arl' }, { type: 'delta' }];
+      for (const m of await store.certificates.partitions(a.id)) scopes.push({ type: 'partition', municipality: m }, { type: 'partition-delta', municipality: m });
+      // complete CRLs first: a delta must be numbered after the base it goes with
+      for (const scope of scopes.sort((x, y) => Number(!!baseScopeOf(x)) - Number(!!baseScopeOf(y)))) {
+        const existing = current.get(scopeKey(scope));
+        const base = baseScopeOf(scope);
+        const baseNow = base ? current.get(scopeKey(base)) : undefined;
+        const margin = base ? (this.options.refreshDeltaBeforeMs ?? 15 * 60_000) : (this.options.refreshCompleteBeforeMs ?? 6 * 3600_000);
+        const due = !existing || existing.nextUpdate - clock.now().getTime() < margin || (baseNow !== undefined && existing.baseCrlNumber !== baseNow.crlNumber);
+        if (!due) continue;
+        const crl = await this.deps.publisher.generate(a.id, scope, ACTOR);
+        current.set(crl.scope, crl);
+        report.generated.push(summary(crl));
+      }
+    }
+    return report;
+  }
+
+  private async deltaPass(dirty: Map<string, Set<string | null>>): Promise<CrlUpdateReport> {
+    const report: CrlUpdateReport = { generated: [] };
+    for (const [caId, partitions] of dirty) {
+      for (const m of partitions) {
+        const scope: CrlScope = m === null ? { type: 'delta' } : { type: 'partition-delta', municipality: m };
+        // current() makes the base first when there is none yet
+        await this.deps.publisher.current(caId, baseScopeOf(scope)!, ACTOR);
+        report.generated.push(summary(await this.deps.publisher.generate(caId, scope, ACTOR)));
+      }
+    }
+    return report;
+  }
+}
+
+function summary(crl: Omit<CrlRecord, 'der'>): CrlUpdateReport['generated'][number] {
+  return { caId: crl.caId, scope: crl.scope, crlNumber: crl.crlNumber, entries: crl.entries };
+}

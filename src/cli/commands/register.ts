@@ -1,0 +1,230 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { JpkiError } from '../../common/errors.js';
+import { residentView, type RegisterChangeResult } from '../../counter/index.js';
+import { MUNICIPALITIES, RENAME_REASONS, residentsFromCsv, type RenameReason } from '../../register/index.js';
+import { prefectureByCode } from '../../pki/prefectures.js';
+import { globalOptions } from '../global-options.js';
+import { withServices } from '../with-services.js';
+import { print, printJson, printTable } from '../output.js';
+
+const REASON_NAMES: Record<number, string> = { 0: 'unspecified', 1: 'keyCompromise', 3: 'affiliationChanged', 4: 'superseded', 5: 'cessationOfOperation', 6: 'certificateHold' };
+
+function printChange(r: RegisterChangeResult, json?: boolean): void {
+  if (json) return printJson(r);
+  print(`${r.event.type}${r.event.moveScope ? ` (${r.event.moveScope})` : ''} of resident ${r.resident.id} recorded as version ${r.event.version}, effective ${r.event.effectiveOn}`);
+  if (r.event.changedFacts.length) print(`certified facts changed: ${r.event.changedFacts.join(', ')}`);
+  if (r.revoked.length === 0) print('no live certificate was affected');
+  for (const c of r.revoked) print(`revoked ${c.kind} certificate ${c.serial} of ${c.caId} (${c.reason})`);
+}
+
+/**
+ * `jpki register …`: the Basic Resident Register. Changes (move, rename, correct, death) revoke the certificates
+ * they invalidate in the same transaction (docs/counter.md); these commands act as `cli`.
+ */
+export function registerRegister(program: Command): void {
+  const register = program.command('register').description('the Basic Resident Register (住民基本台帳): residents and their changes');
+
+  register
+    .command('add')
+    .description("enter a resident; prints the resident's id")
+    .requiredOption('--name <name>', 'surname and given name, separated by a space (stored with a full-width space)')
+    .requiredOption('--birth <date>', 'date of birth, YYYY-MM-DD')
+    .requiredOption('--sex <code>', '1 (male) or 2 (female)')
+    .requiredOption('--address <address>', 'address from the prefecture on, e.g. 東京都港区虎ノ門5丁目')
+    .requiredOption('--municipality <code>', 'JIS local-government code, e.g. 13103')
+    .option('--name-substitute <flags>', 'one 0/1 per character of the name (1 = substitute character)')
+    .option('--address-substitute <flags>', 'one 0/1 per character of the address')
+    .option('--record-code <code>', 'an existing resident-record code (11 digits); generated otherwise')
+    .option('--json', 'print the whole record as JSON')
+    .action(
+      async (
+        o: { name: string; birth: string; sex: string; address: string; municipality: string; nameSubstitute?: string; addressSubstitute?: string; recordCode?: string; json?: boolean },
+        cmd: Command,
+      ) =>
+        withServices(globalOptions(cmd), async (s) => {
+          const r = await s.register.add(
+            {
+              name: o.name,
+              dateOfBirth: o.birth,
+              sex: o.sex,
+              address: o.address,
+              municipality: o.municipality,
+              ...(o.nameSubstitute ? { nameSubstitute: o.nameSubstitute } : {}),
+              ...(o.addressSubstitute ? { addressSubstitute: o.addressSubstitute } : {}),
+              ...(o.recordCode ? { recordCode: o.recordCode } : {}),
+            },
+            'cli',
+          );
+          if (o.json) return printJson(residentView(r));
+          print(r.id);
+        }),
+    );
+
+  register
+    .command('import')
+    .description('enter every resident of a CSV file (header: name,birth,sex,address,municipality[,name_substitute,address_substitute,record_code]); all or none')
+    .argument('<file>', 'UTF-8 CSV file')
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, o: { json?: boolean }, cmd: Command) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new JpkiError('INPUT_UNREADABLE', 'not-found', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      const rows = residentsFromCsv(text);
+      await withServices(globalOptions(cmd), async (s) => {
+        const added = await s.register.addAll(
+          rows.map((r) => r.resident),
+          'cli',
+          rows.map((r) => r.line),
+        );
+        if (o.json) return printJson(added.map(residentView));
+        print(`imported ${added.length} residents`);
+        for (const r of added) print(`${r.id}\t${r.municipality}\t${r.name}`);
+      });
+    });
+
+  register
+    .command('show')
+    .description('a resident with certificates and every register event')
+    .requiredOption('--resident <id>', 'resident id')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { resident: string; json?: boolean }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const r = await s.register.get(o.resident);
+        const events = await s.register.events(r.id);
+        const certificates = (await s.store.certificates.byResident(r.id)).filter((c) => c.kind === 'sign' || c.kind === 'auth');
+        const view = residentView(r);
+        if (o.json)
+          return printJson({
+            resident: view,
+            certificates: certificates.map((c) => ({ kind: c.kind, caId: c.caId, serial: c.serial, cardId: c.cardId, notAfter: new Date(c.notAfter).toISOString(), revokedAt: c.revokedAt && new Date(c.revokedAt).toISOString(), reason: c.revocationReason })),
+            events,
+          });
+        print(`${view.id}  ${view.name}  (record code ${view.recordCode}, ${view.status})`);
+        print(`  born      ${view.dateOfBirth} (${view.dateOfBirthJa})  sex ${view.sex === '1' ? '男' : '女'}`);
+        print(`  address   ${view.address}  [${view.municipality} ${view.municipalityName}, ${view.prefectureName}]`);
+        print('  certificates:');
+        if (certificates.length === 0) print('    none');
+        for (const c of certificates)
+          print(`    ${c.kind.padEnd(4)} ${c.caId} ${c.serial}  ${c.revokedAt ? `revoked (${REASON_NAMES[c.revocationReason ?? 0] ?? c.revocationReason})` : `until ${new Date(c.notAfter).toISOString()}`}`);
+        print('  events:');
+        for (const e of events) print(`    v${e.version} ${e.type.padEnd(10)} ${e.effectiveOn}  by ${e.actor}  ${JSON.stringify(e.details)}`);
+      }),
+    );
+
+  register
+    .command('list')
+    .description('residents, optionally of one municipality or matching a name or record code')
+    .option('--municipality <code>', 'only this municipality')
+    .option('--search <text>', 'part of the name, or the record code')
+    .option('--limit <n>', 'at most n', '100')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { municipality?: string; search?: string; limit: string; json?: boolean }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const list = (await s.register.search({ ...(o.municipality ? { municipality: o.municipality } : {}), ...(o.search ? { text: o.search } : {}), limit: Number(o.limit) || 100 })).map(residentView);
+        if (o.json) return printJson(list);
+        printTable([['ID', 'NAME', 'BORN', 'MUNICIPALITY', 'STATUS'], ...list.map((r) => [r.id, r.name, r.dateOfBirth, `${r.municipality} ${r.municipalityName}`, r.status])]);
+      }),
+    );
+
+  register
+    .command('municipalities')
+    .description('the municipalities the register knows')
+    .action(() => {
+      printTable([['CODE', 'NAME', 'ROMANISED', 'PREFECTURE'], ...MUNICIPALITIES.map((m) => [m.code, m.name, m.nameEn, prefectureByCode(m.prefecture)!.name])]);
+    });
+
+  register
+    .command('move')
+    .description('a new address (within the municipality, or to another one with --municipality); revokes the signing certificate')
+    .requiredOption('--resident <id>', 'resident id')
+    .requiredOption('--address <address>', 'the new address')
+    .option('--municipality <code>', 'the municipality moved to (default: the same one)')
+    .option('--address-substitute <flags>', 'substitute flags of the new address')
+    .option('--on <date>', 'the day of the move (default today)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { resident: string; address: string; municipality?: string; addressSubstitute?: string; on?: string; json?: boolean }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) =>
+        printChange(
+          await s.counter.registerChanges.move('cli', o.resident, {
+            address: o.address,
+            ...(o.municipality ? { municipality: o.municipality } : {}),
+            ...(o.addressSubstitute ? { addressSubstitute: o.addressSubstitute } : {}),
+            ...(o.on ? { effectiveOn: o.on } : {}),
+          }),
+          o.json,
+        ),
+      ),
+    );
+
+  register
+    .command('rename')
+    .description('a new name (marriage…); revokes the signing certificate')
+    .requiredOption('--resident <id>', 'resident id')
+    .requiredOption('--name <name>', 'the new name')
+    .option('--name-substitute <flags>', 'substitute flags of the new name')
+    .option('--reason <reason>', RENAME_REASONS.join(', '), 'marriage')
+    .option('--on <date>', 'the day of the change (default today)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { resident: string; name: string; nameSubstitute?: string; reason: string; on?: string; json?: boolean }, cmd: Command) => {
+      if (!(RENAME_REASONS as readonly string[]).includes(o.reason))
+        throw new JpkiError('REGISTER_OPTIONS_INVALID', 'malformed', `--reason must be one of ${RENAME_REASONS.join(', ')}`);
+      await withServices(globalOptions(cmd), async (s) =>
+        printChange(
+          await s.counter.registerChanges.rename('cli', o.resident, {
+            name: o.name,
+            reason: o.reason as RenameReason,
+            ...(o.nameSubstitute ? { nameSubstitute: o.nameSubstitute } : {}),
+            ...(o.on ? { effectiveOn: o.on } : {}),
+          }),
+          o.json,
+        ),
+      );
+    });
+
+  register
+    .command('correct')
+    .description('correct a recording error (only the fields given); a changed certified fact revokes the signing certificate')
+    .requiredOption('--resident <id>', 'resident id')
+    .requiredOption('--reason <text>', 'what was wrong')
+    .option('--name <name>')
+    .option('--name-substitute <flags>')
+    .option('--address <address>', 'the corrected address (same municipality)')
+    .option('--address-substitute <flags>')
+    .option('--birth <date>', 'YYYY-MM-DD')
+    .option('--sex <code>', '1 or 2')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        o: { resident: string; reason: string; name?: string; nameSubstitute?: string; address?: string; addressSubstitute?: string; birth?: string; sex?: string; json?: boolean },
+        cmd: Command,
+      ) =>
+        withServices(globalOptions(cmd), async (s) =>
+          printChange(
+            await s.counter.registerChanges.correct('cli', o.resident, {
+              reason: o.reason,
+              ...(o.name !== undefined ? { name: o.name } : {}),
+              ...(o.nameSubstitute !== undefined ? { nameSubstitute: o.nameSubstitute } : {}),
+              ...(o.address !== undefined ? { address: o.address } : {}),
+              ...(o.addressSubstitute !== undefined ? { addressSubstitute: o.addressSubstitute } : {}),
+              ...(o.birth !== undefined ? { dateOfBirth: o.birth } : {}),
+              ...(o.sex !== undefined ? { sex: o.sex } : {}),
+            }),
+            o.json,
+          ),
+        ),
+    );
+
+  register
+    .command('death')
+    .description('record a death; revokes both certificates')
+    .requiredOption('--resident <id>', 'resident id')
+    .option('--on <date>', 'the day of death (default today)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { resident: string; on?: string; json?: boolean }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => printChange(await s.counter.registerChanges.death('cli', o.resident, o.on ? { effectiveOn: o.on } : {}), o.json)),
+    );
+}

@@ -1,0 +1,228 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Clock } from '../common/clock.js';
+import { municipalityByCode, type Municipality } from '../register/index.js';
+import type { OperatorRecord, OperatorRole, Store } from '../store/index.js';
+import { CounterError } from './errors.js';
+import { isLanguage, type Language } from './messages.js';
+import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+
+/** Consecutive failed logins that lock an account (kept in the database, so restarts do not reset it). */
+export const MAX_FAILED_LOGINS = 5;
+/** A session lasts at most a working day, and ends after 30 idle minutes. */
+export const SESSION_LIFETIME_MS = 8 * 3600_000;
+export const SESSION_IDLE_MS = 30 * 60_000;
+
+/** An authenticated operator: what every counter action is done as. */
+export interface Operator {
+  id: string;
+  name: string;
+  municipality: string;
+  role: OperatorRole;
+  language: Language;
+}
+
+export interface OperatorView extends Operator {
+  municipalityName: string;
+  municipalityNameEn: string;
+  prefecture: string;
+  locked: boolean;
+  createdAt: string;
+}
+
+export interface NewOperator {
+  name: string;
+  municipality: string;
+  role: OperatorRole;
+  password: string;
+  language?: Language;
+}
+
+export interface Session {
+  /** The bearer token (also the cookie value). Only its hash is stored. */
+  token: string;
+  /** Must accompany state-changing requests authenticated by the cookie (X-CSRF-Token). */
+  csrfToken: string;
+  expiresAt: string;
+  operator: Operator;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$/;
+
+export function actorOf(o: Pick<Operator, 'name'>): string {
+  return `operator:${o.name}`;
+}
+
+function operatorOf(r: OperatorRecord): Operator {
+  return { id: r.id, name: r.name, municipality: r.municipality, role: r.role, language: isLanguage(r.language) ? r.language : 'ja' };
+}
+
+export function viewOf(r: OperatorRecord): OperatorView {
+  const m = municipalityByCode(r.municipality);
+  return {
+    ...operatorOf(r),
+    municipalityName: m?.name ?? r.municipality,
+    municipalityNameEn: m?.nameEn ?? r.municipality,
+    prefecture: m?.prefecture ?? '',
+    locked: r.lockedAt !== null,
+    createdAt: new Date(r.createdAt).toISOString(),
+  };
+}
+
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Counter staff: accounts bound to one municipality, scrypt passwords, lock-out after repeated failures,
+ * sessions for the web terminal. Logins and their failures are in the audit log.
+ */
+export class CounterOperators {
+  constructor(private readonly deps: { store: Store; clock: Clock }) {}
+
+  private now(): number {
+    return this.deps.clock.now().getTime();
+  }
+
+  async add(input: NewOperator, actor: string): Promise<OperatorView> {
+    if (!NAME_PATTERN.test(input.name ?? ''))
+      throw new CounterError('COUNTER_REQUEST_INVALID', 'an operator name is 2–40 characters of A–Z, a–z, 0–9, ".", "_" and "-", starting with a letter or digit', {
+        field: 'name',
+        problem: 'format',
+      });
+    const m: Municipality | undefined = municipalityByCode(input.municipality ?? '');
+    if (!m) throw new CounterError('COUNTER_REQUEST_INVALID', `no municipality with code ${JSON.stringify(input.municipality)}`, { field: 'municipality', problem: 'unknown' });
+    if (input.role !== 'clerk' && input.role !== 'supervisor')
+      throw new CounterError('COUNTER_REQUEST_INVALID', `the role must be clerk or supervisor, not ${JSON.stringify(input.role)}`, { field: 'role', problem: 'value' });
+    const problem = passwordProblem(input.password ?? '');
+    if (problem) throw new CounterError('COUNTER_PASSWORD_TOO_WEAK', `the password must have ${problem}`, { rule: problem });
+    const language = input.language ?? 'ja';
+    if (!isLanguage(language)) throw new CounterError('COUNTER_REQUEST_INVALID', 'the language must be ja, en or ko', { field: 'language', problem: 'value' });
+    const now = this.now();
+    const record: OperatorRecord = {
+      id: randomUUID(),
+      name: input.name,
+      municipality: m.code,
+      role: input.role,
+      language,
+      passwordHash: await hashPassword(input.password),
+      failedLogins: 0,
+      lockedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.deps.store.transaction(async (tx) => {
+      if (await tx.operators.byName(record.name)) throw new CounterError('COUNTER_OPERATOR_EXISTS', `an operator named ${record.name} already exists`, { operator: record.name });
+      await tx.operators.insert(record);
+      await tx.record({ actor, action: 'counter.operator.add', target: `operator:${record.name}`, details: { municipality: m.code, role: record.role } });
+    });
+    return viewOf(record);
+  }
+
+  async list(municipality?: string): Promise<OperatorView[]> {
+    return (await this.deps.store.operators.list(municipality)).map(viewOf);
+  }
+
+  async byName(name: string): Promise<OperatorRecord> {
+    const o = await this.deps.store.operators.byName(name);
+    if (!o) throw new CounterError('COUNTER_OPERATOR_NOT_FOUND', `no operator named ${JSON.stringify(name)}`, { operator: name });
+    return o;
+  }
+
+  /**
+   * Checks a name and password. A wrong password counts towards the lock-out; the account locks at the
+   * MAX_FAILED_LOGINS-th consecutive failure; a locked account is refused even with the right password.
+   */
+  async authenticate(name: string, password: string): Promise<Operator> {
+    const record = await this.deps.store.operators.byName(String(name ?? ''));
+    const ok = await verifyPassword(String(password ?? ''), record?.passwordHash ?? (await decoyHash()));
+    const now = this.now();
+    if (!record) {
+      await this.deps.store.transaction((tx) => tx.record({ actor: 'anonymous', action: 'counter.login.failed', target: `operator:${String(name).slice(0, 40)}`, details: { reason: 'unknown' } }));
+      throw loginFailed();
+    }
+    if (record.lockedAt !== null) {
+      await this.deps.store.transaction((tx) => tx.record({ actor: actorOf(record), action: 'counter.login.refused', target: `operator:${record.name}`, details: { reason: 'locked' } }));
+      throw locked(record.name);
+    }
+    if (!ok) {
+      const result = await this.deps.store.transaction(async (tx) => {
+        const r = await tx.operators.recordFailedLogin(record.id, MAX_FAILED_LOGINS, now);
+        await tx.record({ actor: actorOf(record), action: 'counter.login.failed', target: `operator:${record.name}`, details: { failedLogins: r.failedLogins, locked: r.locked } });
+        if (r.locked) await tx.operators.endSessionsOf(record.id, now);
+        return r;
+      });
+      if (result.locked) throw locked(record.name);
+      throw loginFailed();
+    }
+    if (record.failedLogins !== 0) await this.deps.store.operators.recordSuccessfulLogin(record.id, now);
+    return operatorOf(record);
+  }
+
+  /** Authenticates and opens a session for the web terminal. */
+  async login(name: string, password: string): Promise<Session> {
+    const operator = await this.authenticate(name, password);
+    const token = randomBytes(32).toString('base64url');
+    const csrfToken = randomBytes(24).toString('base64url');
+    const now = this.now();
+    const expiresAt = now + SESSION_LIFETIME_MS;
+    await this.deps.store.transaction(async (tx) => {
+      await tx.operators.insertSession({ tokenHash: tokenHash(token), operatorId: operator.id, csrfToken, createdAt: now, lastSeenAt: now, expiresAt, endedAt: null });
+      await tx.record({ actor: actorOf(operator), action: 'counter.login', target: `operator:${operator.name}`, details: {} });
+    });
+    return { token, csrfToken, expiresAt: new Date(expiresAt).toISOString(), operator };
+  }
+
+  /** The operator of a live session (and the session's CSRF token); refuses ended, expired or idle ones. */
+  async resume(token: string): Promise<{ operator: Operator; csrfToken: string; expiresAt: string }> {
+    const s = await this.deps.store.operators.session(tokenHash(String(token ?? '')));
+    const now = this.now();
+    if (!s || s.endedAt !== null || s.expiresAt <= now || s.lastSeenAt + SESSION_IDLE_MS <= now)
+      throw new CounterError('COUNTER_SESSION_REQUIRED', 'no valid session: log in again');
+    const record = await this.deps.store.operators.get(s.operatorId);
+    if (!record) throw new CounterError('COUNTER_SESSION_REQUIRED', 'no valid session: log in again');
+    if (record.lockedAt !== null) throw locked(record.name);
+    // Idle time counts from the last request; a write per request is cheap at a counter's pace.
+    if (now - s.lastSeenAt > 60_000) await this.deps.store.operators.touchSession(s.tokenHash, now);
+    return { operator: operatorOf(record), csrfToken: s.csrfToken, expiresAt: new Date(s.expiresAt).toISOString() };
+  }
+
+  async logout(token: string, operator: Operator): Promise<void> {
+    const now = this.now();
+    await this.deps.store.transaction(async (tx) => {
+      await tx.operators.endSession(tokenHash(token), now);
+      await tx.record({ actor: actorOf(operator), action: 'counter.logout', target: `operator:${operator.name}`, details: {} });
+    });
+  }
+
+  /** Releases a locked account (a supervisor of the same municipality, or the CLI). */
+  async unlock(name: string, actor: string, by?: Operator): Promise<OperatorView> {
+    const record = await this.byName(name);
+    if (by && by.municipality !== record.municipality) {
+      await this.deps.store.transaction((tx) =>
+        tx.record({ actor: actorOf(by), action: 'counter.refused', target: `operator:${name}`, details: { reason: 'out-of-scope', attempted: 'operator.unlock', municipality: record.municipality } }),
+      );
+      throw new CounterError('COUNTER_OUT_OF_SCOPE', `operator ${name} belongs to another municipality`, { municipality: record.municipality, operatorMunicipality: by.municipality });
+    }
+    const now = this.now();
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.operators.unlock(record.id, now))) throw new CounterError('COUNTER_OPERATOR_NOT_LOCKED', `operator ${name} is not locked`, { operator: name });
+      await tx.record({ actor, action: 'counter.operator.unlock', target: `operator:${name}`, details: {} });
+    });
+    return viewOf((await this.deps.store.operators.get(record.id))!);
+  }
+
+  async setLanguage(operator: Operator, language: Language): Promise<Operator> {
+    if (!isLanguage(language)) throw new CounterError('COUNTER_REQUEST_INVALID', 'the language must be ja, en or ko', { field: 'language', problem: 'value' });
+    await this.deps.store.operators.setLanguage(operator.id, language, this.now());
+    return { ...operator, language };
+  }
+}
+
+function loginFailed(): CounterError {
+  return new CounterError('COUNTER_LOGIN_FAILED', 'unknown operator or wrong password');
+}
+
+function locked(name: string): CounterError {
+  return new CounterError('COUNTER_OPERATOR_LOCKED', `operator ${name} is locked after ${MAX_FAILED_LOGINS} failed logins; a supervisor must unlock the account`, {
+    operator: name,
+    limit: MAX_FAILED_LOGINS,
+  });
+}

@@ -1,0 +1,74 @@
+import { characterCount, MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH } from '../pki/resident-facts.js';
+import { parseIsoDate } from '../pki/era.js';
+import { RegisterError } from './errors.js';
+import { addressPrefix, municipalityByCode, type Municipality } from './municipalities.js';
+
+/**
+ * Normalising and checking the facts the register records, field by field, with errors that name the
+ * field. The same rules apply when a resident is added, imported or changed.
+ */
+
+function invalid(field: string, message: string): RegisterError {
+  return new RegisterError('RESIDENT_INVALID', message, { field });
+}
+
+/** NFC; surname and given name separated by exactly one full-width space (U+3000), as certificates carry it. */
+export function normaliseName(raw: string): string {
+  return raw.normalize('NFC').trim().replace(/[ \t\u3000]+/g, '\u3000');
+}
+
+export function normaliseAddress(raw: string): string {
+  return raw.normalize('NFC').trim();
+}
+
+export function checkName(name: string): void {
+  if (name.length === 0) throw invalid('name', 'the name is empty');
+  if (characterCount(name) > MAX_NAME_LENGTH) throw invalid('name', `the name has ${characterCount(name)} characters; at most ${MAX_NAME_LENGTH} are allowed`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw invalid('name', 'the name contains control characters');
+}
+
+export function checkAddress(address: string, m: Municipality): void {
+  if (address.length === 0) throw invalid('address', 'the address is empty');
+  if (characterCount(address) > MAX_ADDRESS_LENGTH)
+    throw invalid('address', `the address has ${characterCount(address)} characters; at most ${MAX_ADDRESS_LENGTH} are allowed`);
+  if (/[\u0000-\u001f\u007f]/.test(address)) throw invalid('address', 'the address contains control characters');
+  const prefix = addressPrefix(m);
+  if (!address.startsWith(prefix) || address.length === prefix.length)
+    throw new RegisterError('ADDRESS_OUTSIDE_MUNICIPALITY', `the address ${JSON.stringify(address)} must begin with ${prefix} and go on from there`, {
+      address,
+      municipality: m.code,
+      prefix,
+    });
+}
+
+/** Substitute-character flags: one 0/1 per character of the text; all zeros when not given. */
+export function substituteFlags(flags: string | undefined, text: string, field: string): string {
+  if (flags === undefined || flags === '') return '0'.repeat(characterCount(text));
+  if (!/^[01]+$/.test(flags)) throw invalid(field, `${field} may hold only the digits 0 and 1`);
+  if (flags.length !== characterCount(text)) throw invalid(field, `${field} has ${flags.length} digits but the text has ${characterCount(text)} characters`);
+  return flags;
+}
+
+export function checkSex(sex: string): '1' | '2' {
+  if (sex !== '1' && sex !== '2') throw invalid('sex', `sex must be 1 (male) or 2 (female), not ${JSON.stringify(sex)}`);
+  return sex;
+}
+
+/** A real date, not after `today` (YYYY-MM-DD, Japan's calendar day). */
+export function checkDate(value: string, field: string, today: string, notBefore?: { date: string; what: string }): string {
+  if (!parseIsoDate(value)) throw invalid(field, `${JSON.stringify(value)} is not a real date (YYYY-MM-DD)`);
+  if (value > today) throw invalid(field, `${value} is in the future`);
+  if (notBefore && value < notBefore.date) throw invalid(field, `${value} is before ${notBefore.what} (${notBefore.date})`);
+  return value;
+}
+
+export function requireMunicipality(code: string): Municipality {
+  const m = municipalityByCode(code);
+  if (!m) throw new RegisterError('MUNICIPALITY_UNKNOWN', `no municipality with code ${JSON.stringify(code)} in the register (see jpki register municipalities)`, { municipality: code });
+  return m;
+}
+
+/** Today's date in Japan (the register's calendar), YYYY-MM-DD. */
+export function japanDate(at: Date): string {
+  return new Date(at.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,350 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../common/clock.js';
+import type { ResidentFacts } from '../pki/resident-facts.js';
+import type { Repositories, ResidentEventRecord, ResidentEventType, ResidentRecord, ResidentSearch, ResidentState, Store } from '../store/index.js';
+import { RegisterError } from './errors.js';
+import {
+  checkAddress,
+  checkDate,
+  checkName,
+  checkSex,
+  japanDate,
+  normaliseAddress,
+  normaliseName,
+  requireMunicipality,
+  substituteFlags,
+} from './facts.js';
+import { prefectureOf } from './municipalities.js';
+import { isValidRecordCode, newRecordCode } from './record-code.js';
+
+export type Resident = ResidentRecord;
+
+export interface NewResident {
+  /** Surname and given name; any run of spaces between them becomes one full-width space. */
+  name: string;
+  nameSubstitute?: string;
+  /** From the prefecture on: must begin with the municipality's prefecture and name. */
+  address: string;
+  addressSubstitute?: string;
+  /** YYYY-MM-DD. */
+  dateOfBirth: string;
+  /** 1 male, 2 female. */
+  sex: string;
+  /** JIS local-government code, 5 digits. */
+  municipality: string;
+  /** Given when a resident moves in with a code already assigned; generated otherwise. */
+  recordCode?: string;
+  /** The day the resident was entered (default: today). */
+  registeredOn?: string;
+}
+
+export interface MoveInput {
+  address: string;
+  addressSubstitute?: string;
+  /** The municipality moved to (default: the same one: a move within the municipality). */
+  municipality?: string;
+  effectiveOn?: string;
+}
+
+export const RENAME_REASONS = ['marriage', 'divorce', 'adoption', 'other'] as const;
+export type RenameReason = (typeof RENAME_REASONS)[number];
+
+export interface RenameInput {
+  name: string;
+  nameSubstitute?: string;
+  reason?: RenameReason;
+  effectiveOn?: string;
+}
+
+/** A correction of a recording error: only the fields given change. */
+export interface CorrectionInput {
+  name?: string;
+  nameSubstitute?: string;
+  address?: string;
+  addressSubstitute?: string;
+  dateOfBirth?: string;
+  sex?: string;
+  /** Why the record was wrong (kept in the event). */
+  reason: string;
+}
+
+export interface DeathInput {
+  effectiveOn?: string;
+}
+
+export type MoveScope = 'within-municipality' | 'other-municipality' | 'other-prefecture';
+
+/** The facts a signing certificate carries (profile §1.1): a change to any of them invalidates it. */
+export const CERTIFIED_FACTS = ['name', 'nameSubstitute', 'address', 'addressSubstitute', 'dateOfBirth', 'sex'] as const;
+export type CertifiedFact = (typeof CERTIFIED_FACTS)[number];
+
+/** What one register event did, handed to whoever must act on it in the same transaction. */
+export interface ResidentChange {
+  type: Exclude<ResidentEventType, 'registered'>;
+  before: Resident;
+  after: Resident;
+  changedFacts: CertifiedFact[];
+  moveScope?: MoveScope;
+  effectiveOn: string;
+  actor: string;
+}
+
+/**
+ * Called inside the event's transaction after the resident's row changed and before the event is written;
+ * what it returns is kept in the event's details (e.g. the certificates the change revoked).
+ */
+export type ChangeConsequences = (tx: Repositories, change: ResidentChange) => Promise<Record<string, unknown> | void>;
+
+export interface RegisterDependencies {
+  store: Store;
+  clock: Clock;
+}
+
+const ID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function newResidentId(): string {
+  return `R${Array.from(randomBytes(10), (b) => ID_ALPHABET[b & 31]).join('')}`;
+}
+
+function stateOf(r: Resident): ResidentState {
+  return {
+    name: r.name,
+    nameSubstitute: r.nameSubstitute,
+    address: r.address,
+    addressSubstitute: r.addressSubstitute,
+    dateOfBirth: r.dateOfBirth,
+    sex: r.sex,
+    municipality: r.municipality,
+    prefecture: r.prefecture,
+    status: r.status,
+  };
+}
+
+/**
+ * The Basic Resident Register (住民基本台帳): residents and their change events. It records facts and
+ * nothing else; what a change means for certificates is decided by the caller, which runs the change
+ * inside its own transaction (`…In(tx, …)`) and acts on the returned ResidentChange — see
+ * counter/register-changes.ts. That is why no change method here opens a transaction of its own.
+ */
+export class ResidentRegister {
+  constructor(private readonly deps: RegisterDependencies) {}
+
+  private today(): string {
+    return japanDate(this.deps.clock.now());
+  }
+
+  /** Checks and normalises a new resident; throws the first problem, naming the field. */
+  prepareNew(input: NewResident): Omit<Resident, 'id' | 'recordCode' | 'version' | 'registeredAt' | 'updatedAt'> & { recordCode?: string; registeredOn: string } {
+    const m = requireMunicipality(String(input.municipality ?? ''));
+    const name = normaliseName(String(input.name ?? ''));
+    checkName(name);
+    const address = normaliseAddress(String(input.address ?? ''));
+    checkAddress(address, m);
+    const today = this.today();
+    const dateOfBirth = checkDate(String(input.dateOfBirth ?? ''), 'dateOfBirth', today);
+    const registeredOn = input.registeredOn ? checkDate(input.registeredOn, 'registeredOn', today, { date: dateOfBirth, what: 'the date of birth' }) : today;
+    if (input.recordCode !== undefined && !isValidRecordCode(input.recordCode))
+      throw new RegisterError('RESIDENT_INVALID', `${JSON.stringify(input.recordCode)} is not a resident-record code (11 digits with a valid check digit)`, { field: 'recordCode' });
+    return {
+      name,
+      nameSubstitute: substituteFlags(input.nameSubstitute, name, 'nameSubstitute'),
+      address,
+      addressSubstitute: substituteFlags(input.addressSubstitute, address, 'addressSubstitute'),
+      dateOfBirth,
+      sex: checkSex(String(input.sex ?? '')),
+      municipality: m.code,
+      prefecture: prefectureOf(m).code,
+      status: 'registered',
+      registeredOn,
+      ...(input.recordCode !== undefined ? { recordCode: input.recordCode } : {}),
+    };
+  }
+
+  /** Enters a resident (event 'registered'). */
+  async add(input: NewResident, actor: string): Promise<Resident> {
+    return this.deps.store.transaction((tx) => this.addIn(tx, input, actor));
+  }
+
+  async addIn(tx: Repositories, input: NewResident, actor: string): Promise<Resident> {
+    const p = this.prepareNew(input);
+    let recordCode = p.recordCode;
+    if (recordCode !== undefined) {
+      if (await tx.residents.recordCodeExists(recordCode))
+        throw new RegisterError('RECORD_CODE_TAKEN', `the resident-record code ${recordCode} is already used`, { recordCode });
+    } else {
+      do recordCode = newRecordCode();
+      while (await tx.residents.recordCodeExists(recordCode));
+    }
+    let id = newResidentId();
+    while (await tx.residents.get(id)) id = newResidentId();
+    const now = this.deps.clock.now().getTime();
+    const { registeredOn, recordCode: _given, ...facts } = p;
+    const resident: Resident = { id, recordCode, ...facts, version: 1, registeredAt: now, updatedAt: now };
+    await tx.residents.insert(resident);
+    await tx.residents.appendEvent({
+      residentId: id,
+      version: 1,
+      type: 'registered',
+      effectiveOn: registeredOn,
+      recordedAt: now,
+      actor,
+      before: null,
+      after: stateOf(resident),
+      details: {},
+    });
+    await tx.record({ actor, action: 'register.add', target: `resident:${id}`, details: { municipality: resident.municipality } });
+    return resident;
+  }
+
+  /**
+   * Enters many residents in one transaction: all of them, or (on the first bad one) none. `lines` gives
+   * each entry's line in the source file for the error message.
+   */
+  async addAll(inputs: readonly NewResident[], actor: string, lines?: readonly number[]): Promise<Resident[]> {
+    return this.deps.store.transaction(async (tx) => {
+      const out: Resident[] = [];
+      for (const [i, input] of inputs.entries()) {
+        try {
+          out.push(await this.addIn(tx, input, actor));
+        } catch (e) {
+          if (!(e instanceof RegisterError)) throw e;
+          const line = lines?.[i] ?? i + 1;
+          throw new RegisterError('REGISTER_IMPORT_INVALID', `line ${line}: ${e.message}`, { ...e.params, line, reason: e.code });
+        }
+      }
+      return out;
+    });
+  }
+
+  async find(id: string, sql: Repositories = this.deps.store): Promise<Resident | undefined> {
+    return sql.residents.get(id);
+  }
+
+  async get(id: string, sql: Repositories = this.deps.store): Promise<Resident> {
+    const r = await sql.residents.get(id);
+    if (!r) throw new RegisterError('RESIDENT_NOT_FOUND', `no resident with id ${JSON.stringify(id)} in the register`, { residentId: id });
+    return r;
+  }
+
+  async search(q: ResidentSearch = {}): Promise<Resident[]> {
+    return this.deps.store.residents.search(q);
+  }
+
+  async events(id: string): Promise<ResidentEventRecord[]> {
+    await this.get(id);
+    return this.deps.store.residents.events(id);
+  }
+
+  /** The four facts as the signing certificate carries them. */
+  facts(r: Resident): ResidentFacts {
+    return {
+      name: r.name,
+      nameSubstitute: r.nameSubstitute,
+      sex: r.sex,
+      dateOfBirth: r.dateOfBirth,
+      address: r.address,
+      addressSubstitute: r.addressSubstitute,
+    };
+  }
+
+  // ---- change events (inside the caller's transaction) -----------------------------------------------
+
+  /** 転居 / 転出入: a new address, in the same municipality or another one (of any prefecture). */
+  async moveIn(tx: Repositories, id: string, input: MoveInput, actor: string, consequences?: ChangeConsequences): Promise<ResidentChange> {
+    const before = await this.living(tx, id);
+    const m = requireMunicipality(input.municipality ?? before.municipality);
+    const address = normaliseAddress(String(input.address ?? ''));
+    checkAddress(address, m);
+    const next: ResidentState = {
+      ...stateOf(before),
+      address,
+      addressSubstitute: substituteFlags(input.addressSubstitute, address, 'addressSubstitute'),
+      municipality: m.code,
+      prefecture: prefectureOf(m).code,
+    };
+    const moveScope: MoveScope = m.code === before.municipality ? 'within-municipality' : next.prefecture === before.prefecture ? 'other-municipality' : 'other-prefecture';
+    return this.apply(tx, before, next, 'move', this.effectiveOn(input.effectiveOn, before), actor, { moveScope, from: before.municipality, to: m.code }, consequences, moveScope);
+  }
+
+  /** A new name (marriage, divorce, adoption…). */
+  async renameIn(tx: Repositories, id: string, input: RenameInput, actor: string, consequences?: ChangeConsequences): Promise<ResidentChange> {
+    const before = await this.living(tx, id);
+    const name = normaliseName(String(input.name ?? ''));
+    checkName(name);
+    const next: ResidentState = { ...stateOf(before), name, nameSubstitute: substituteFlags(input.nameSubstitute, name, 'nameSubstitute') };
+    return this.apply(tx, before, next, 'rename', this.effectiveOn(input.effectiveOn, before), actor, { reason: input.reason ?? 'other' }, consequences);
+  }
+
+  /** Corrects a recording error; the address stays in the same municipality (moving is `moveIn`). */
+  async correctIn(tx: Repositories, id: string, input: CorrectionInput, actor: string, consequences?: ChangeConsequences): Promise<ResidentChange> {
+    const before = await this.living(tx, id);
+    const reason = String(input.reason ?? '').trim();
+    if (!reason) throw new RegisterError('RESIDENT_INVALID', 'a correction needs its reason', { field: 'reason' });
+    const next = stateOf(before);
+    if (input.name !== undefined) {
+      next.name = normaliseName(input.name);
+      checkName(next.name);
+      next.nameSubstitute = substituteFlags(input.nameSubstitute, next.name, 'nameSubstitute');
+    } else if (input.nameSubstitute !== undefined) next.nameSubstitute = substituteFlags(input.nameSubstitute, next.name, 'nameSubstitute');
+    if (input.address !== undefined) {
+      next.address = normaliseAddress(input.address);
+      checkAddress(next.address, requireMunicipality(before.municipality));
+      next.addressSubstitute = substituteFlags(input.addressSubstitute, next.address, 'addressSubstitute');
+    } else if (input.addressSubstitute !== undefined) next.addressSubstitute = substituteFlags(input.addressSubstitute, next.address, 'addressSubstitute');
+    if (input.dateOfBirth !== undefined) next.dateOfBirth = checkDate(input.dateOfBirth, 'dateOfBirth', this.today());
+    if (input.sex !== undefined) next.sex = checkSex(input.sex);
+    return this.apply(tx, before, next, 'correction', this.today(), actor, { reason }, consequences);
+  }
+
+  /** 死亡: the record is kept, closed to further change. */
+  async deathIn(tx: Repositories, id: string, input: DeathInput, actor: string, consequences?: ChangeConsequences): Promise<ResidentChange> {
+    const before = await this.living(tx, id);
+    const next: ResidentState = { ...stateOf(before), status: 'deceased' };
+    return this.apply(tx, before, next, 'death', this.effectiveOn(input.effectiveOn, before), actor, {}, consequences);
+  }
+
+  private async living(tx: Repositories, id: string): Promise<Resident> {
+    const r = await this.get(id, tx);
+    if (r.status === 'deceased') throw new RegisterError('RESIDENT_DECEASED', `resident ${id} has died; the record takes no further change`, { residentId: id });
+    return r;
+  }
+
+  private effectiveOn(given: string | undefined, r: Resident): string {
+    return given === undefined ? this.today() : checkDate(given, 'effectiveOn', this.today(), { date: r.dateOfBirth, what: 'the date of birth' });
+  }
+
+  private async apply(
+    tx: Repositories,
+    before: Resident,
+    next: ResidentState,
+    type: ResidentChange['type'],
+    effectiveOn: string,
+    actor: string,
+    details: Record<string, unknown>,
+    consequences: ChangeConsequences | undefined,
+    moveScope?: MoveScope,
+  ): Promise<ResidentChange> {
+    const changedFacts = CERTIFIED_FACTS.filter((f) => before[f] !== next[f]);
+    const unchanged = changedFacts.length === 0 && before.municipality === next.municipality && before.status === next.status;
+    if (unchanged) throw new RegisterError('RESIDENT_UNCHANGED', `the ${type} would change nothing recorded for resident ${before.id}`, { residentId: before.id });
+    const now = this.deps.clock.now().getTime();
+    if (!(await tx.residents.update(before.id, before.version, next, now)))
+      throw new RegisterError('RESIDENT_CHANGED_CONCURRENTLY', `resident ${before.id} was changed by someone else meanwhile; look again and retry`, { residentId: before.id });
+    const after: Resident = { ...before, ...next, version: before.version + 1, updatedAt: now };
+    const change: ResidentChange = { type, before, after, changedFacts, effectiveOn, actor, ...(moveScope ? { moveScope } : {}) };
+    const extra = (await consequences?.(tx, change)) ?? {};
+    await tx.residents.appendEvent({
+      residentId: before.id,
+      version: after.version,
+      type,
+      effectiveOn,
+      recordedAt: now,
+      actor,
+      before: stateOf(before),
+      after: stateOf(after),
+      details: { ...details, changedFacts, ...extra },
+    });
+    await tx.record({ actor, action: `register.${type}`, target: `resident:${before.id}`, details: { ...details, changedFacts, ...extra } });
+    return change;
+  }
+}

@@ -1,0 +1,3 @@
+import { startCounter } from './app.js';
+
+void startCounter(document.getElementById('app')!);
