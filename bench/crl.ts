@@ -170,7 +170,7 @@ export async function bench(): Promise<void> {
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) await bench();
 
 /** Writes n revoked certificates (benchEntry's serials, dates and reasons) straight into an installation's store. */
-async function populateStore(dataDir: string, databaseUrl: string, caId: string, n: number): Promise<void> {
+export async function populateStore(dataDir: string, databaseUrl: string, caId: string, n: number): Promise<void> {
   const s = await openServices({ dataDir, databaseUrl, databaseUrlExplicit: true }, { config: { kms: { type: 'soft' } } });
   try {
     await s.ca.initialize({ keySpec: { type: 'RSA', bits: 2048 }, prefectures: PREFECTURES.filter((p) => p.code === '13'), actor: 'bench' });

@@ -157,17 +157,18 @@ export class CertificateRepository {
     if (filter.kinds?.length) (where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`), extra.push(...filter.kinds));
     if (filter.revokedSince !== undefined) (where.push('revoked_at >= ?'), extra.push(filter.revokedSince));
     if (filter.notExpiredAt !== undefined) (where.push('not_after >= ?'), extra.push(filter.notExpiredAt));
-    // the columns come out already named as RevokedEntry: no second object per row at a million rows
-    const sql = `SELECT id, serial, revoked_at AS "revokedAt", revocation_reason AS reason FROM certificates WHERE ${where.join(' AND ')} ORDER BY revoked_at, id LIMIT ?`;
+    // rows as arrays: the driver's per-row objects cost more than the query at a million rows
+    const sql = `SELECT id, serial, revoked_at, revocation_reason FROM certificates WHERE ${where.join(' AND ')} ORDER BY revoked_at, id LIMIT ?`;
     let afterAt = -Number.MAX_SAFE_INTEGER;
     let afterId = 0;
     for (;;) {
-      const rows = await this.sql.query<RevokedEntry & Record<string, unknown>>(sql, [...base, afterAt, afterId, ...extra, batchSize]);
-      if (rows.length) yield rows;
-      if (rows.length < batchSize) return;
-      const last = rows[rows.length - 1]!;
-      afterAt = Number(last.revokedAt);
-      afterId = Number(last.id);
+      const rows = await this.sql.queryArrays(sql, [...base, afterAt, afterId, ...extra, batchSize]);
+      const batch: RevokedEntry[] = rows.map((r) => ({ id: Number(r[0]), serial: r[1] as string, revokedAt: Number(r[2]), reason: r[3] as number | null }));
+      if (batch.length) yield batch;
+      if (batch.length < batchSize) return;
+      const last = batch[batch.length - 1]!;
+      afterAt = last.revokedAt;
+      afterId = last.id;
     }
   }
 

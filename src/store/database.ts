@@ -13,6 +13,11 @@ export interface SqlExecutor {
   readonly dialect: Dialect;
   /** All rows of a query. */
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /**
+   * All rows as arrays of column values, in SELECT order: for streams of millions of rows (CRLs), where
+   * building a driver object per row costs more than the query.
+   */
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
   /** The first row, or undefined. */
   queryOne<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   /** A statement that returns no rows; resolves to the number of rows it changed. */

@@ -27,6 +27,14 @@ function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   };
   return {
     dialect: 'postgres',
+    queryArrays: async (sql: string, params?: readonly SqlValue[]) => {
+      try {
+        const r = await client.query({ text: renumber(sql), values: params ? params.map(toSqlParam) : [], rowMode: 'array' });
+        return r.rows as unknown[][];
+      } catch (e) {
+        throw translate(e);
+      }
+    },
     query: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => (await run(sql, params)).rows as T[],
     queryOne: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => (await run(sql, params)).rows[0] as T | undefined,
     execute: async (sql: string, params?: readonly SqlValue[]) => (await run(sql, params)).rowCount ?? 0,
@@ -98,6 +106,10 @@ export class PostgresDatabase implements Database {
 
   queryOne<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
     return this.executor.queryOne<T>(sql, params);
+  }
+
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]> {
+    return this.executor.queryArrays(sql, params);
   }
 
   async execute(sql: string, params?: readonly SqlValue[]): Promise<number> {

@@ -56,8 +56,20 @@ export class SqliteDatabase implements Database {
     return params ? params.map(toSqlParam) : [];
   }
 
+  private readonly arrayStatements = new Map<string, BetterSqlite3.Statement>();
+
+  private prepareArrays(sql: string): BetterSqlite3.Statement {
+    let st = this.arrayStatements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql).raw(true);
+      this.arrayStatements.set(sql, st);
+    }
+    return st;
+  }
+
   private readonly executor: SqlExecutor = {
     dialect: 'sqlite',
+    queryArrays: async (sql: string, params?: readonly SqlValue[]) => this.prepareArrays(sql).all(...this.params(params)) as unknown[][],
     query: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => this.prepare(sql).all(...this.params(params)) as T[],
     queryOne: async <T extends Row>(sql: string, params?: readonly SqlValue[]) =>
       this.prepare(sql).get(...this.params(params)) as T | undefined,
@@ -75,6 +87,10 @@ export class SqliteDatabase implements Database {
 
   async queryOne<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
     return this.executor.queryOne<T>(sql, params);
+  }
+
+  async queryArrays(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]> {
+    return this.executor.queryArrays(sql, params);
   }
 
   /** A lone write runs as its own small transaction, queued behind any open one. */
