@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { authorityView } from '../ca/authority-view.js';
 import { JPKI_BRIDGE_ID } from '../ca/hierarchy.js';
 import type { CertificationAuthorities } from '../ca/certification-authorities.js';
 import { PINS, pinFormatRule } from '../card/index.js';
@@ -107,16 +108,8 @@ export function certificateCopy(c: CertificateRecord, issuer: AuthorityRecord): 
 }
 
 export function caFingerprint(a: AuthorityRecord): CaFingerprint {
-  const x = new X509Certificate(a.certificate);
-  return {
-    id: a.id,
-    name: a.name,
-    nameEn: a.nameEn,
-    subject: x.subject.split('\n').join(', '),
-    notAfter: new Date(a.notAfter).toISOString(),
-    sha1: fingerprint(a.certificate, 'sha1'),
-    sha256: fingerprint(a.certificate, 'sha256'),
-  };
+  const { id, name, nameEn, subject, notAfter, sha1, sha256 } = authorityView(a);
+  return { id, name, nameEn, subject, notAfter, sha1, sha256 };
 }
 
 export async function usageGuide(ca: CertificationAuthorities, issuerId: string, validUntil: number, portalUrl: string): Promise<UsageGuide> {

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -62,6 +62,20 @@ describe('publication routes: CA certificates, CRLs, the CA list', () => {
 });
 
 describe('jpki serve (npm start) on an empty data directory', () => {
+  it('without a configured public URL, points certificates at the address it listens on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jpki-serve-url-'));
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server = await startJpki(['--data', join(dir, 'data'), 'serve', '--port', String(port), '--key-algorithm', 'p256', '--no-demo'], /listening on/);
+    try {
+      expect(server.output()).toContain(`public URL http://127.0.0.1:${port}`);
+      const config = JSON.parse(readFileSync(join(dir, 'data', 'config.json'), 'utf8')) as { publicUrl?: string };
+      expect(config.publicUrl).toBe(`http://127.0.0.1:${port}`);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('initialises, then serves the CAs and CRLs over HTTP', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jpki-serve-'));
     const server = await startJpki(['--data', join(dir, 'data'), 'serve', '--port', '0', '--key-algorithm', 'p256', '--no-demo'], /listening on http:\/\/127\.0\.0\.1:(\d+)/);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
 import { JpkiError } from '../../common/errors.js';
 import { parseScope } from '../../ca/crl-publisher.js';
+import { authorityView } from '../../ca/authority-view.js';
 import { fingerprint } from '../../pki/signed.js';
 import { toPem } from '../../pki/pem.js';
 import { globalOptions } from '../global-options.js';
@@ -26,20 +26,7 @@ export function registerCa(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
-        const rows = (await s.ca.list()).map((a) => {
-          const x = new X509Certificate(a.certificate);
-          return {
-            id: a.id,
-            kind: a.kind,
-            prefecture: a.prefecture,
-            name: a.name,
-            subject: x.subject.split('\n').join(', '),
-            notBefore: new Date(a.notBefore).toISOString(),
-            notAfter: new Date(a.notAfter).toISOString(),
-            sha1: fingerprint(a.certificate, 'sha1'),
-            sha256: fingerprint(a.certificate, 'sha256'),
-          };
-        });
+        const rows = (await s.ca.list()).map(authorityView);
         if (rows.length === 0) throw new JpkiError('CA_NOT_INITIALIZED', 'conflict', 'no CAs yet: run `jpki init` first');
         if (o.json) return printJson(rows);
         for (const r of rows) {

@@ -27,11 +27,16 @@ export function registerServe(program: Command): void {
       if (o.publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(o.publicUrl))
         throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--public-url ${JSON.stringify(o.publicUrl)} is not an http(s) URL`);
       ensureDataDir(g.dataDir);
-      const services = await openServices(g, o.publicUrl ? { publicUrl: o.publicUrl } : {});
+      // With no public URL configured anywhere, certificates point at this server itself.
+      const saved = readConfig(g.dataDir);
+      const listenHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
+      const publicUrl =
+        o.publicUrl ?? (process.env.JPKI_PUBLIC_URL || saved?.publicUrl || port === 0 ? undefined : `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`);
+      const services = await openServices(g, publicUrl ? { publicUrl } : {});
       let app;
       try {
         // a new installation remembers its public URL, so later `jpki ca issue` runs write the same one
-        if (!readConfig(g.dataDir)) writeConfig(g.dataDir, { ...services.config, ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}) });
+        if (!saved) writeConfig(g.dataDir, { ...services.config, ...(publicUrl ? { publicUrl } : {}) });
         if (!(await services.ca.isInitialized())) {
           print(`empty data directory ${g.dataDir}: initialising`);
           await initialize(services, o.keyAlgorithm, 'system');

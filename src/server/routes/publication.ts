@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JpkiError } from '../../common/errors.js';
 import { parseScope, type CrlScope } from '../../ca/crl-publisher.js';
-import { fingerprint } from '../../pki/signed.js';
+import { authorityView } from '../../ca/authority-view.js';
 import type { Services } from '../../cli/services.js';
 import { sendCrl } from './crl.js';
 
@@ -24,15 +24,7 @@ export async function publicationRoutes(app: FastifyInstance, opts: { services: 
   app.get('/ca', async () => {
     const list = await ca.list();
     return list.map((a) => ({
-      id: a.id,
-      kind: a.kind,
-      prefecture: a.prefecture,
-      name: a.name,
-      nameEn: a.nameEn,
-      notBefore: new Date(a.notBefore).toISOString(),
-      notAfter: new Date(a.notAfter).toISOString(),
-      sha1: fingerprint(a.certificate, 'sha1'),
-      sha256: fingerprint(a.certificate, 'sha256'),
+      ...authorityView(a),
       certificate: `/ca/${a.id}.cer`,
       crl: `/crl/${a.id}.crl`,
       arl: `/arl/${a.id}.crl`,
