@@ -34,7 +34,7 @@ const RECENT_CHANGE_MS = 60_000;
  * Freshly signed responses go to memory at once and to the store shortly after, in batches.
  */
 export class StoredResponses implements ResponseSource {
-  private readonly recent = new Map<string, { id: number; at: number }>();
+  private readonly recent = new Map<string, { id: number; at: number; issuance: boolean }>();
   private pending: StoredOcspResponse[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -94,7 +94,7 @@ export class StoredResponses implements ResponseSource {
   invalidate(certKey: string, changeId: number, onlyUnknown = false): CachedResponse[] {
     const now = this.deps.clock.now().getTime();
     this.recent.delete(certKey);
-    this.recent.set(certKey, { id: changeId, at: now });
+    this.recent.set(certKey, { id: changeId, at: now, issuance: onlyUnknown });
     for (const [k, v] of this.recent) {
       if (now - v.at < RECENT_CHANGE_MS) break;
       this.recent.delete(k);
@@ -115,10 +115,13 @@ export class StoredResponses implements ResponseSource {
     return this.flushing;
   }
 
-  /** Caches an entry unless a status change raced the read it came from (then it is served once, not kept). */
+  /**
+   * Caches an entry unless a status change raced the read it came from and may have made it wrong (then it
+   * is served once, not kept). An issuance only makes an "unknown" wrong; a revocation makes anything wrong.
+   */
   private remember(key: string, entry: CachedResponse, position: number): CachedResponse {
     const changed = this.recent.get(entry.certKey);
-    if (!changed || changed.id <= position) this.deps.cache.set(key, entry);
+    if (!changed || changed.id <= position || (changed.issuance && entry.status !== 'unknown')) this.deps.cache.set(key, entry);
     return entry;
   }
 
