@@ -74,7 +74,7 @@ export class CrlPublisher {
 
     const filter: RevokedFilter = { caId, notExpiredAt: thisUpdate.getTime() };
     const extensions: Uint8Array[] = [authorityKeyIdentifier(authority.keyId)];
-    let base: CrlRecord | undefined;
+    let base: Omit<CrlRecord, 'der'> | undefined;
     switch (scope.type) {
       case 'full':
         extensions.push(freshestCrl([urls.deltaCrl(caId)]));
@@ -88,12 +88,12 @@ export class CrlPublisher {
         extensions.push(partitionIdp(urls, caId, scope.municipality), freshestCrl([urls.partitionDeltaCrl(caId, scope.municipality)]));
         break;
       case 'delta':
-        base = await store.crls.get(caId, 'full');
+        base = await store.crls.describe(caId, 'full');
         if (!base) throw new CaError('CERTIFICATE_NOT_FOUND', `${caId} has no full CRL yet to base a delta CRL on`);
         filter.revokedSince = base.thisUpdate - DELTA_OVERLAP_MS;
         break;
       case 'partition-delta':
-        base = await store.crls.get(caId, scopeKey({ type: 'partition', municipality: scope.municipality }));
+        base = await store.crls.describe(caId, scopeKey({ type: 'partition', municipality: scope.municipality }));
         if (!base) throw new CaError('CERTIFICATE_NOT_FOUND', `${caId} has no CRL of partition ${scope.municipality} yet to base a delta CRL on`);
         filter.partition = scope.municipality;
         filter.revokedSince = base.thisUpdate - DELTA_OVERLAP_MS;
@@ -107,7 +107,10 @@ export class CrlPublisher {
     if (base) extensions.push(deltaCrlIndicator(BigInt(base.crlNumber)));
 
     const entries = crlEntries(store.certificates.revokedBatches(filter));
-    const der = await encodeCrl({ issuer: authority.subject, signer, thisUpdate, nextUpdate, extensions, entries });
+    // The count lets the encoder write the CRL in place, so a large CRL is held once in memory, not twice.
+    // It is only a size hint: counted without the expiry test, it comes straight from the revoked-at index.
+    const expectedEntries = await store.certificates.countRevoked({ ...filter, notExpiredAt: undefined });
+    const der = await encodeCrl({ issuer: authority.subject, signer, thisUpdate, nextUpdate, extensions, entries, expectedEntries });
     const record: CrlRecord = {
       caId,
       scope: scopeKey(scope),
@@ -120,7 +123,7 @@ export class CrlPublisher {
     };
     await store.transaction(async (tx) => {
       // Two generators racing: never replace a newer CRL with an older one.
-      const current = await tx.crls.get(caId, record.scope);
+      const current = await tx.crls.describe(caId, record.scope);
       if (current && current.crlNumber > record.crlNumber) return;
       await tx.crls.put(record);
       await tx.record({ actor, action: 'crl.issue', target: `${caId}/${record.scope}`, details: { crlNumber: number, entries, base: record.baseCrlNumber } });

@@ -349,6 +349,21 @@ describe('encodeCrl streaming', () => {
     expect(findRevoked(info, '4a000001')).toBeUndefined();
   });
 
+  it('writes the same bytes in place when told about how many entries come, whether the guess is right, low or high', async () => {
+    const t0 = Date.UTC(2026, 0, 1);
+    const entries = (n: number): CrlEntryInput[] =>
+      Array.from({ length: n }, (_, i) => ({ serial: (0x5b000000 + i).toString(16), revocationDate: new Date(t0 + i * 1000), ...(i % 3 ? { reason: 1 } : {}) }));
+    for (const n of [0, 5000, 30_000]) {
+      const reference = await encodeCrl(baseParams({ entries: entries(n) }));
+      for (const expectedEntries of [n, 2000, 100_000, 0]) {
+        const inPlace = await encodeCrl(baseParams({ entries: entries(n), expectedEntries }));
+        expect(inPlace.equals(reference), `${n} entries, ${expectedEntries} expected`).toBe(true);
+      }
+      expect(verifyCrlSignature(reference, ca.spki)).toBe(true);
+      expect(scanCrl(reference).entryCount).toBe(n);
+    }
+  });
+
   it('takes a generator lazily and reports the bad entry by index', async () => {
     let pulled = 0;
     function* source(): Generator<CrlEntryInput> {

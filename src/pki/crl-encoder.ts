@@ -64,6 +64,13 @@ export interface CrlParams {
   /** Complete Extension TLVs (extensions.ts), e.g. AKI, crlNumber, IDP, deltaCRLIndicator; written in this order. */
   extensions: Uint8Array[];
   entries: Iterable<CrlEntryInput> | AsyncIterable<CrlEntryInput>;
+  /**
+   * About how many entries will come (e.g. a COUNT from the store). With it the encoder writes the entries
+   * straight into the output buffer and frames the CRL in place, instead of copying its chunks once more at
+   * the end — a CRL of a million entries then needs its size in memory once, not twice. A wrong guess only
+   * costs that copy.
+   */
+  expectedEntries?: number;
 }
 
 /** Entries are written into chunks of this size; a chunk is closed when the next entry does not fit. */
@@ -77,6 +84,9 @@ const MAX_ENTRY = 128;
 const TAIL_ROOM = 1152;
 /** Room before the TBS for the outer SEQUENCE header (at most 6 bytes). */
 const HEAD_ROOM = 6;
+/** In-place writing (`expectedEntries`): room reserved per expected entry, and the smallest CRL it is worth it for. */
+const IN_PLACE_ENTRY = 64;
+const IN_PLACE_MIN_ENTRIES = 1024;
 
 const HEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
@@ -99,30 +109,38 @@ function checkDate(d: unknown, what: string): Date {
 /** Accumulates entries in large chunks. */
 class EntryWriter {
   readonly chunks: Buffer[] = [];
-  buf: Buffer = Buffer.allocUnsafe(CHUNK_SIZE);
-  pos = 0;
+  buf: Buffer;
+  /** Where the current buffer's entries start, and how far they may go. */
+  private base: number;
+  private limit: number;
+  pos: number;
   total = 0;
   count = 0;
   /** Scratch for a parsed serial (magnitude, before stripping). */
   private readonly serialScratch = new Uint8Array(64);
   private readonly allowRemoveFromCrl: boolean;
 
-  constructor(allowRemoveFromCrl: boolean) {
+  /** `first`: a buffer to fill from `first.start` up to `first.limit` before chunks are used. */
+  constructor(allowRemoveFromCrl: boolean, first?: { buf: Buffer; start: number; limit: number }) {
     this.allowRemoveFromCrl = allowRemoveFromCrl;
+    this.buf = first?.buf ?? Buffer.allocUnsafe(CHUNK_SIZE);
+    this.base = this.pos = first?.start ?? 0;
+    this.limit = first?.limit ?? this.buf.length;
   }
 
   private flush(): void {
-    this.chunks.push(this.buf.subarray(0, this.pos));
-    this.total += this.pos;
+    this.chunks.push(this.buf.subarray(this.base, this.pos));
+    this.total += this.pos - this.base;
     this.buf = Buffer.allocUnsafe(CHUNK_SIZE);
-    this.pos = 0;
+    this.base = this.pos = 0;
+    this.limit = this.buf.length;
   }
 
   /** Writes one RevokedCertificate. */
   add(e: CrlEntryInput): void {
     const index = this.count;
     if (e === null || typeof e !== 'object') throw invalid(`entry ${index} is not an object`, { index });
-    if (this.pos + MAX_ENTRY > this.buf.length) this.flush();
+    if (this.pos + MAX_ENTRY > this.limit) this.flush();
     const buf = this.buf;
     const start = this.pos;
     let p = start + 2; // the SEQUENCE header goes in front once the length is known (always < 128)
@@ -203,10 +221,10 @@ class EntryWriter {
   }
 
   finish(): void {
-    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
-    this.total += this.pos;
+    if (this.pos > this.base) this.chunks.push(this.buf.subarray(this.base, this.pos));
+    this.total += this.pos - this.base;
     this.buf = Buffer.alloc(0);
-    this.pos = 0;
+    this.base = this.pos = 0;
   }
 }
 
@@ -283,8 +301,15 @@ export async function encodeCrl(p: CrlParams): Promise<Buffer> {
   const prefix = Buffer.concat([integer(1), alg, p.issuer, time(p.thisUpdate), time(p.nextUpdate)]);
   const crlExtensions = p.extensions.length ? explicit(0, sequence(...p.extensions)) : Buffer.alloc(0);
 
-  // ---- the entries, streamed into chunks
-  const w = new EntryWriter(isDelta);
+  // ---- the entries: into the output buffer itself when their number is known roughly, else into chunks
+  // Room in front of the entries for the outer, TBS and revokedCertificates headers and the fixed fields.
+  const front = 3 * 6 + prefix.length;
+  let single: Buffer | undefined;
+  if (p.expectedEntries !== undefined && p.expectedEntries >= IN_PLACE_MIN_ENTRIES) {
+    // Pages never written are never resident: a generous guess costs address space, not memory.
+    single = Buffer.allocUnsafe(front + Math.ceil(p.expectedEntries * 1.1) * IN_PLACE_ENTRY + crlExtensions.length + TAIL_ROOM);
+  }
+  const w = new EntryWriter(isDelta, single && { buf: single, start: front, limit: single.length - crlExtensions.length - TAIL_ROOM });
   if (isSyncIterable(p.entries)) {
     for (const e of p.entries) w.add(e);
   } else {
@@ -292,44 +317,67 @@ export async function encodeCrl(p: CrlParams): Promise<Buffer> {
   }
   w.finish();
 
-  // ---- frame the TBSCertList once, in the output buffer
   const revokedLen = w.count ? headerLength(w.total) + w.total : 0;
   const tbsContentLen = prefix.length + revokedLen + crlExtensions.length;
   const tbsLen = headerLength(tbsContentLen) + tbsContentLen;
-  const out = Buffer.allocUnsafe(HEAD_ROOM + tbsLen + TAIL_ROOM);
-  let o = HEAD_ROOM;
-  out[o] = TAG.SEQUENCE;
-  o += 1 + writeLengthAt(out, o + 1, tbsContentLen);
-  o += prefix.copy(out, o);
-  if (w.count) {
+
+  let out: Buffer;
+  let tbsStart: number;
+  if (single && (w.count === 0 || (w.chunks.length === 1 && w.chunks[0]!.buffer === single.buffer))) {
+    // ---- in place: the headers and fixed fields go right in front of the entries, the rest after them
+    out = single;
+    tbsStart = front - (w.count ? headerLength(w.total) : 0) - prefix.length - headerLength(tbsContentLen);
+    let o = tbsStart;
     out[o] = TAG.SEQUENCE;
-    o += 1 + writeLengthAt(out, o + 1, w.total);
-    const chunks = w.chunks;
-    for (let i = 0; i < chunks.length; i++) {
-      o += chunks[i]!.copy(out, o);
-      chunks[i] = EMPTY; // let each chunk go as soon as it is copied
+    o += 1 + writeLengthAt(out, o + 1, tbsContentLen);
+    o += prefix.copy(out, o);
+    if (w.count) {
+      out[o] = TAG.SEQUENCE;
+      o += 1 + writeLengthAt(out, o + 1, w.total);
+      o += w.total;
     }
+    o += crlExtensions.copy(out, o);
+    if (o !== tbsStart + tbsLen) throw new Error(`CRL framing error: wrote ${o - tbsStart} of ${tbsLen} TBS bytes`);
+  } else {
+    // ---- frame the TBSCertList once, in the output buffer
+    out = Buffer.allocUnsafe(HEAD_ROOM + tbsLen + TAIL_ROOM);
+    tbsStart = HEAD_ROOM;
+    let o = HEAD_ROOM;
+    out[o] = TAG.SEQUENCE;
+    o += 1 + writeLengthAt(out, o + 1, tbsContentLen);
+    o += prefix.copy(out, o);
+    if (w.count) {
+      out[o] = TAG.SEQUENCE;
+      o += 1 + writeLengthAt(out, o + 1, w.total);
+      const chunks = w.chunks;
+      for (let i = 0; i < chunks.length; i++) {
+        o += chunks[i]!.copy(out, o);
+        chunks[i] = EMPTY; // let each chunk go as soon as it is copied
+      }
+    }
+    o += crlExtensions.copy(out, o);
+    if (o !== HEAD_ROOM + tbsLen) throw new Error(`CRL framing error: wrote ${o - HEAD_ROOM} of ${tbsLen} TBS bytes`);
   }
-  o += crlExtensions.copy(out, o);
-  if (o !== HEAD_ROOM + tbsLen) throw new Error(`CRL framing error: wrote ${o - HEAD_ROOM} of ${tbsLen} TBS bytes`);
 
   // ---- sign, then write the algorithm, the signature and the outer header around the TBS
-  const signature = await p.signer.sign(out.subarray(HEAD_ROOM, HEAD_ROOM + tbsLen));
+  const tbsEnd = tbsStart + tbsLen;
+  const signature = await p.signer.sign(out.subarray(tbsStart, tbsEnd));
   const bitStringContent = signature.length + 1;
   const tailLen = alg.length + headerLength(bitStringContent) + bitStringContent;
   if (tailLen > TAIL_ROOM) {
     // a signature larger than any key we support: fall back to one more copy
-    const tbs = out.subarray(HEAD_ROOM, HEAD_ROOM + tbsLen);
+    const tbs = out.subarray(tbsStart, tbsEnd);
     return sequence(tbs, alg, Buffer.concat([Buffer.from([TAG.BIT_STRING]), encodeLen(bitStringContent), Buffer.from([0]), signature]));
   }
+  let o = tbsEnd;
   o += alg.copy(out, o);
   out[o] = TAG.BIT_STRING;
   o += 1 + writeLengthAt(out, o + 1, bitStringContent);
   out[o++] = 0;
   out.set(signature, o);
   o += signature.length;
-  const outerContentLen = o - HEAD_ROOM;
-  const start = HEAD_ROOM - headerLength(outerContentLen);
+  const outerContentLen = o - tbsStart;
+  const start = tbsStart - headerLength(outerContentLen);
   out[start] = TAG.SEQUENCE;
   writeLengthAt(out, start + 1, outerContentLen);
   return out.subarray(start, o);

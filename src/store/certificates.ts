@@ -150,19 +150,14 @@ export class CertificateRepository {
    * batch): a CRL of millions of entries is streamed from the database without ever holding the list.
    */
   async *revokedBatches(filter: RevokedFilter, batchSize = 10_000): AsyncGenerator<RevokedEntry[]> {
-    const where = ['ca_id = ?', 'revoked_at IS NOT NULL', '(revoked_at, id) > (?, ?)'];
-    const base: (string | number)[] = [filter.caId];
-    const extra: (string | number)[] = [];
-    if (filter.partition !== undefined) (where.push('crl_partition = ?'), extra.push(filter.partition));
-    if (filter.kinds?.length) (where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`), extra.push(...filter.kinds));
-    if (filter.revokedSince !== undefined) (where.push('revoked_at >= ?'), extra.push(filter.revokedSince));
-    if (filter.notExpiredAt !== undefined) (where.push('not_after >= ?'), extra.push(filter.notExpiredAt));
+    const { where, params } = revokedWhere(filter);
+    where.push('(revoked_at, id) > (?, ?)');
     // rows as arrays: the driver's per-row objects cost more than the query at a million rows
     const sql = `SELECT id, serial, revoked_at, revocation_reason FROM certificates WHERE ${where.join(' AND ')} ORDER BY revoked_at, id LIMIT ?`;
     let afterAt = -Number.MAX_SAFE_INTEGER;
     let afterId = 0;
     for (;;) {
-      const rows = await this.sql.queryArrays(sql, [...base, afterAt, afterId, ...extra, batchSize]);
+      const rows = await this.sql.queryArrays(sql, [...params, afterAt, afterId, batchSize]);
       const batch: RevokedEntry[] = rows.map((r) => ({ id: Number(r[0]), serial: r[1] as string, revokedAt: Number(r[2]), reason: r[3] as number | null }));
       if (batch.length) yield batch;
       if (batch.length < batchSize) return;
@@ -177,8 +172,10 @@ export class CertificateRepository {
     for await (const batch of this.revokedBatches(filter, batchSize)) yield* batch;
   }
 
-  async countRevoked(caId: string): Promise<number> {
-    const r = await this.sql.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM certificates WHERE ca_id = ? AND revoked_at IS NOT NULL', [caId]);
+  /** How many revoked entries a filter selects (the size of a CRL before it is made). */
+  async countRevoked(filter: RevokedFilter | string): Promise<number> {
+    const { where, params } = revokedWhere(typeof filter === 'string' ? { caId: filter } : filter);
+    const r = await this.sql.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM certificates WHERE ${where.join(' AND ')}`, params);
     return Number(r?.n ?? 0);
   }
 
@@ -199,6 +196,17 @@ export class CertificateRepository {
     );
     return rows.map((r) => r.crl_partition);
   }
+}
+
+/** The WHERE clause (and its parameters) selecting the revoked entries of a filter. */
+function revokedWhere(filter: RevokedFilter): { where: string[]; params: (string | number)[] } {
+  const where = ['ca_id = ?', 'revoked_at IS NOT NULL'];
+  const params: (string | number)[] = [filter.caId];
+  if (filter.partition !== undefined) (where.push('crl_partition = ?'), params.push(filter.partition));
+  if (filter.kinds?.length) (where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`), params.push(...filter.kinds));
+  if (filter.revokedSince !== undefined) (where.push('revoked_at >= ?'), params.push(filter.revokedSince));
+  if (filter.notExpiredAt !== undefined) (where.push('not_after >= ?'), params.push(filter.notExpiredAt));
+  return { where, params };
 }
 
 /** The revocation state of a certificate. */

@@ -144,6 +144,18 @@ describe.each(kinds)('store on %s', (kind: StoreKind) => {
     expect(await store.crls.list('pref-13')).toHaveLength(1);
   });
 
+  it('stores a large CRL in parts and reads it back whole; a smaller successor leaves no stale part', async () => {
+    const big = Buffer.alloc(2.5 * 2 ** 20 + 17);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    await store.transaction((tx) => tx.crls.put({ caId: 'pref-13', scope: 'full', crlNumber: 5, baseCrlNumber: null, thisUpdate: 1, nextUpdate: 2, entries: 9, der: big }));
+    expect((await store.crls.get('pref-13', 'full'))!.der.equals(big)).toBe(true);
+    expect(await store.crls.describe('pref-13', 'full')).toEqual({ caId: 'pref-13', scope: 'full', crlNumber: 5, baseCrlNumber: null, thisUpdate: 1, nextUpdate: 2, entries: 9 });
+    const small = Buffer.from('300a', 'hex');
+    await store.transaction((tx) => tx.crls.put({ caId: 'pref-13', scope: 'full', crlNumber: 6, baseCrlNumber: null, thisUpdate: 3, nextUpdate: 4, entries: 0, der: small }));
+    expect((await store.crls.get('pref-13', 'full'))!.der.equals(small)).toBe(true);
+    expect(await store.crls.describe('pref-13', 'nope')).toBeUndefined();
+  });
+
   it('settings are upserted', async () => {
     await store.settings.set('initialized_at', '1');
     await store.settings.set('initialized_at', '2');
