@@ -23,7 +23,7 @@ import type { AuthorityRecord, CertificateRecord, Repositories, Store } from '..
 import { isUniqueViolation } from '../store/index.js';
 import { CaError } from './errors.js';
 import { allAuthorities, crossLinks, subjectDer, type AuthorityDefinition } from './hierarchy.js';
-import { randomSerial, serialHex, normalizeSerial } from './serial.js';
+import { randomSerial, serialHex, normalizeSerial, unusedSerial } from './serial.js';
 import { parseRevocationReason } from './revocation-reasons.js';
 import type { PublicationUrls } from './urls.js';
 
@@ -284,8 +284,7 @@ export class CertificationAuthorities {
     const validity = residentValidity(now, RESIDENT_VALIDITY_YEARS);
     // A resident certificate never outlives its issuer.
     if (validity.notAfter.getTime() > authority.notAfter) validity.notAfter = new Date(authority.notAfter);
-    let serial = randomSerial();
-    while (await this.store.certificates.serialExists(authority.id, serialHex(serial))) serial = randomSerial();
+    const serial = await unusedSerial(this.store.certificates, authority.id);
     const prefecture = prefectureByCode(authority.prefecture!)!;
     const localities = [prefecture.romaji, ...(req.municipalityName ? [req.municipalityName] : req.municipality ? [req.municipality] : [])];
     const urls = this.deps.urls;

@@ -7,7 +7,7 @@ import { signTbs } from '../pki/signed.js';
 import type { KeySpec, Signer } from '../pki/signer.js';
 import type { AuthorityRecord, Store } from '../store/index.js';
 import type { CertificationAuthorities } from './certification-authorities.js';
-import { randomSerial, serialHex } from './serial.js';
+import { serialHex, unusedSerial } from './serial.js';
 
 /** How long a delegated responder certificate is valid, and how early it is replaced (docs/ocsp.md). */
 export const OCSP_RESPONDER_VALIDITY_MS = 30 * 24 * 3600_000;
@@ -95,8 +95,7 @@ export class OcspResponderCertificates {
     const signer = await keys.getSigner(key.uri);
     const notBefore = new Date(Math.floor((now.getTime() - BACKDATE_MS) / 1000) * 1000);
     const notAfter = new Date(Math.min(notBefore.getTime() + OCSP_RESPONDER_VALIDITY_MS, authority.notAfter));
-    let serial = randomSerial();
-    while (await store.certificates.serialExists(authority.id, serialHex(serial))) serial = randomSerial();
+    const serial = await unusedSerial(store.certificates, authority.id);
     const der = await signTbs(
       ocspResponderTbs({
         serial,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { CertificateRepository } from '../store/index.js';
 import { CaError } from './errors.js';
 
 /** Bytes in a serial number: 16 bytes with the top bit clear carry 126 random bits (RFC 5280 and CA/B ≥ 64). */
@@ -19,6 +20,13 @@ export function serialHex(serial: Uint8Array): string {
   let i = 0;
   while (i < serial.length - 1 && serial[i] === 0) i++;
   return Buffer.from(serial.subarray(i)).toString('hex');
+}
+
+/** A fresh serial not yet used under the CA (the unique index still guards the race at commit). */
+export async function unusedSerial(certificates: Pick<CertificateRepository, 'serialExists'>, caId: string): Promise<Buffer> {
+  let serial = randomSerial();
+  while (await certificates.serialExists(caId, serialHex(serial))) serial = randomSerial();
+  return serial;
 }
 
 /**
