@@ -39,7 +39,7 @@ export function parseScope(text: string): CrlScope {
   if (m) return { type: 'partition', municipality: m[1]! };
   const d = /^(?:d:|delta:)(\d{5,6})$/.exec(text);
   if (d) return { type: 'partition-delta', municipality: d[1]! };
-  throw new CaError('ISSUANCE_REQUEST_INVALID', `unknown CRL scope ${JSON.stringify(text)}: use full, arl, delta, a municipality code, or delta:<municipality>`);
+  throw new CaError('CRL_SCOPE_UNKNOWN', `unknown CRL scope ${JSON.stringify(text)}: use full, arl, delta, a municipality code, or delta:<municipality>`);
 }
 
 /** The complete CRL a delta scope applies to (undefined for complete scopes). */
@@ -89,12 +89,12 @@ export class CrlPublisher {
         break;
       case 'delta':
         base = await store.crls.describe(caId, 'full');
-        if (!base) throw new CaError('CERTIFICATE_NOT_FOUND', `${caId} has no full CRL yet to base a delta CRL on`);
+        if (!base) throw new CaError('CRL_BASE_MISSING', `${caId} has no full CRL yet to base a delta CRL on`);
         filter.revokedSince = base.thisUpdate - DELTA_OVERLAP_MS;
         break;
       case 'partition-delta':
         base = await store.crls.describe(caId, scopeKey({ type: 'partition', municipality: scope.municipality }));
-        if (!base) throw new CaError('CERTIFICATE_NOT_FOUND', `${caId} has no CRL of partition ${scope.municipality} yet to base a delta CRL on`);
+        if (!base) throw new CaError('CRL_BASE_MISSING', `${caId} has no CRL of partition ${scope.municipality} yet to base a delta CRL on`);
         filter.partition = scope.municipality;
         filter.revokedSince = base.thisUpdate - DELTA_OVERLAP_MS;
         // byte-identical to the base's IDP: OpenSSL pairs a delta with a base only when they match

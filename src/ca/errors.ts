@@ -11,7 +11,9 @@ export type CaErrorCode =
   | 'REVOCATION_REASON_UNKNOWN'
   | 'ISSUANCE_REQUEST_INVALID'
   | 'LINT_FAILED'
-  | 'SERIAL_COLLISION';
+  | 'SERIAL_COLLISION'
+  | 'CRL_SCOPE_UNKNOWN'
+  | 'CRL_BASE_MISSING';
 
 const KIND: Record<CaErrorCode, ErrorKind> = {
   CA_NOT_INITIALIZED: 'conflict',
@@ -25,6 +27,8 @@ const KIND: Record<CaErrorCode, ErrorKind> = {
   ISSUANCE_REQUEST_INVALID: 'malformed',
   LINT_FAILED: 'internal',
   SERIAL_COLLISION: 'internal',
+  CRL_SCOPE_UNKNOWN: 'malformed',
+  CRL_BASE_MISSING: 'conflict',
 };
 
 export class CaError extends JpkiError {
