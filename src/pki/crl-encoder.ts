@@ -321,46 +321,32 @@ export async function encodeCrl(p: CrlParams): Promise<Buffer> {
   const tbsContentLen = prefix.length + revokedLen + crlExtensions.length;
   const tbsLen = headerLength(tbsContentLen) + tbsContentLen;
 
-  let out: Buffer;
-  let tbsStart: number;
-  if (single && (w.count === 0 || (w.chunks.length === 1 && w.chunks[0]!.buffer === single.buffer))) {
-    // ---- in place: the headers and fixed fields go right in front of the entries, the rest after them
-    out = single;
-    tbsStart = front - (w.count ? headerLength(w.total) : 0) - prefix.length - headerLength(tbsContentLen);
-    let o = tbsStart;
+  // In place, the headers and fixed fields go right in front of the entries already in `single`; otherwise the
+  // TBSCertList is framed once in a new buffer and the chunks are copied in.
+  const inPlace = single !== undefined && (w.count === 0 || (w.chunks.length === 1 && w.chunks[0]!.buffer === single.buffer));
+  const out = inPlace ? single! : Buffer.allocUnsafe(HEAD_ROOM + tbsLen + TAIL_ROOM);
+  const tbsStart = inPlace ? front - (w.count ? headerLength(w.total) : 0) - prefix.length - headerLength(tbsContentLen) : HEAD_ROOM;
+  let o = tbsStart;
+  out[o] = TAG.SEQUENCE;
+  o += 1 + writeLengthAt(out, o + 1, tbsContentLen);
+  o += prefix.copy(out, o);
+  if (w.count) {
     out[o] = TAG.SEQUENCE;
-    o += 1 + writeLengthAt(out, o + 1, tbsContentLen);
-    o += prefix.copy(out, o);
-    if (w.count) {
-      out[o] = TAG.SEQUENCE;
-      o += 1 + writeLengthAt(out, o + 1, w.total);
-      o += w.total;
-    }
-    o += crlExtensions.copy(out, o);
-    if (o !== tbsStart + tbsLen) throw new Error(`CRL framing error: wrote ${o - tbsStart} of ${tbsLen} TBS bytes`);
-  } else {
-    // ---- frame the TBSCertList once, in the output buffer
-    out = Buffer.allocUnsafe(HEAD_ROOM + tbsLen + TAIL_ROOM);
-    tbsStart = HEAD_ROOM;
-    let o = HEAD_ROOM;
-    out[o] = TAG.SEQUENCE;
-    o += 1 + writeLengthAt(out, o + 1, tbsContentLen);
-    o += prefix.copy(out, o);
-    if (w.count) {
-      out[o] = TAG.SEQUENCE;
-      o += 1 + writeLengthAt(out, o + 1, w.total);
+    o += 1 + writeLengthAt(out, o + 1, w.total);
+    if (inPlace) o += w.total;
+    else {
       const chunks = w.chunks;
       for (let i = 0; i < chunks.length; i++) {
         o += chunks[i]!.copy(out, o);
         chunks[i] = EMPTY; // let each chunk go as soon as it is copied
       }
     }
-    o += crlExtensions.copy(out, o);
-    if (o !== HEAD_ROOM + tbsLen) throw new Error(`CRL framing error: wrote ${o - HEAD_ROOM} of ${tbsLen} TBS bytes`);
   }
+  o += crlExtensions.copy(out, o);
+  if (o !== tbsStart + tbsLen) throw new Error(`CRL framing error: wrote ${o - tbsStart} of ${tbsLen} TBS bytes`);
 
   // ---- sign, then write the algorithm, the signature and the outer header around the TBS
-  const tbsEnd = tbsStart + tbsLen;
+  const tbsEnd = o;
   const signature = await p.signer.sign(out.subarray(tbsStart, tbsEnd));
   const bitStringContent = signature.length + 1;
   const tailLen = alg.length + headerLength(bitStringContent) + bitStringContent;
@@ -369,7 +355,6 @@ export async function encodeCrl(p: CrlParams): Promise<Buffer> {
     const tbs = out.subarray(tbsStart, tbsEnd);
     return sequence(tbs, alg, Buffer.concat([Buffer.from([TAG.BIT_STRING]), encodeLen(bitStringContent), Buffer.from([0]), signature]));
   }
-  let o = tbsEnd;
   o += alg.copy(out, o);
   out[o] = TAG.BIT_STRING;
   o += 1 + writeLengthAt(out, o + 1, bitStringContent);
