@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { benchEntry, REASON_NAMES, THIS_UPDATE, NEXT_UPDATE } from './crl-child.js';
+import { markdownTable as table } from './measure.js';
 import { openServices } from '../src/cli/services.js';
 import { PREFECTURES } from '../src/pki/prefectures.js';
 
@@ -87,13 +88,6 @@ const fmtS = (s: number) => `${s.toFixed(2)} s`;
 const fmtMiB = (m: number | undefined) => (m === undefined ? 'n/a' : `${m.toFixed(0)} MiB`);
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? 'n/a' : `${(a / b).toFixed(2)}×`);
 
-function table(rows: string[][]): void {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const [i, r] of rows.entries()) {
-    console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);
-    if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  }
-}
 
 export async function bench(): Promise<void> {
   const sizes = (process.env.BENCH_CRL_SIZES ?? '100000,1000000').split(',').map(Number);

@@ -15,25 +15,13 @@ import * as x509 from '@peculiar/x509';
 import { openServices } from '../src/cli/services.js';
 import { PREFECTURES } from '../src/pki/prefectures.js';
 import { randomSerial } from '../src/ca/serial.js';
+import { asyncRate, syncRate } from './measure.js';
 
 const SECONDS = Number(process.env.BENCH_ISSUE_SECONDS ?? 5);
+const rate = (op: () => Promise<unknown>, inFlight = 1) => asyncRate(op, inFlight, SECONDS * 1000);
 const STORES = (process.env.BENCH_STORES ?? 'sqlite').split(',');
 const FACTS = { name: '公的　一郎', dateOfBirth: '1977-11-07', sex: '1', address: '東京都港区虎ノ門5丁目' };
 
-/** Runs `op` for SECONDS with `inFlight` calls outstanding; returns operations per second. */
-async function rate(op: () => Promise<unknown> | unknown, inFlight = 1): Promise<number> {
-  let done = 0;
-  const end = performance.now() + SECONDS * 1000;
-  const worker = async () => {
-    while (performance.now() < end) {
-      await op();
-      done++;
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  return done / ((performance.now() - t0) / 1000);
-}
 
 /** Distinct CSRs from a few keys: key generation is not what is measured. */
 async function makeCsrs(n: number): Promise<Uint8Array[]> {
@@ -51,7 +39,7 @@ async function makeCsrs(n: number): Promise<Uint8Array[]> {
 export async function bench(): Promise<void> {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const tbsLike = Buffer.alloc(1100, 7); // about the size of a resident certificate's TBS
-  const rawSync = await rate(() => nodeSign('sha256', tbsLike, rsa.privateKey));
+  const rawSync = syncRate(() => nodeSign('sha256', tbsLike, rsa.privateKey), SECONDS * 1000);
   const rawAsync = await rate(() => new Promise((res, rej) => nodeSign('sha256', tbsLike, rsa.privateKey, (e, s) => (e ? rej(e) : res(s)))), 8);
   console.log(`raw crypto.sign RSA-2048 (sync, one core):        ${rawSync.toFixed(0)} /s`);
   console.log(`raw crypto.sign RSA-2048 (async, 8 in flight):    ${rawAsync.toFixed(0)} /s`);

@@ -13,38 +13,14 @@ import pkcs11js from 'pkcs11js';
 import { openKeyManager, type KeyManager } from '../src/kms/index.js';
 import type { KeySpec, Signer } from '../src/pki/signer.js';
 import { createSoftHsmToken, softHsmAvailable } from '../test/support/softhsm.js';
+import { asyncRate as asyncRateFor, syncRate as syncRateFor } from './measure.js';
 
 const MS = Number(process.env.JPKI_BENCH_MS ?? 1500);
 const TBS = Buffer.alloc(1200, 0x5a); // about the size of an end-entity TBSCertificate
+const syncRate = (fn: () => void) => syncRateFor(fn, MS);
+const asyncRate = (fn: () => Promise<unknown>, inFlight: number) => asyncRateFor(fn, inFlight, MS);
 
-function syncRate(fn: () => void, ms = MS): number {
-  for (let i = 0; i < 20; i++) fn();
-  const end = performance.now() + ms;
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() < end) {
-    fn();
-    n++;
-  }
-  return (n * 1000) / (performance.now() - t0);
-}
 
-/** `inFlight` workers each awaiting `fn` in a loop until the time is up. */
-async function asyncRate(fn: () => Promise<unknown>, inFlight: number, ms = MS): Promise<number> {
-  for (let i = 0; i < 20; i++) await fn();
-  let n = 0;
-  const t0 = performance.now();
-  const end = t0 + ms;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (performance.now() < end) {
-        await fn();
-        n++;
-      }
-    }),
-  );
-  return (n * 1000) / (performance.now() - t0);
-}
 
 type Row = { what: string; rate: number; base?: number };
 const rows: Row[] = [];

@@ -31,6 +31,7 @@ import { PREFECTURES } from '../src/pki/prefectures.js';
 import type { PreparedCertificate } from '../src/ca/certification-authorities.js';
 import type { Signer } from '../src/pki/signer.js';
 import { crlPipelineBench } from './crl.js';
+import { asyncRate, markdownTable as table, syncRate } from './measure.js';
 
 const N = Number(process.env.BENCH_OCSP_CERTS ?? 20_000);
 const SECONDS = Number(process.env.BENCH_OCSP_SECONDS ?? 10);
@@ -166,41 +167,11 @@ async function againstFreshResponder(dir: string, bodies: string, script: string
   }
 }
 
-function rate(fn: () => void, ms = 2000): number {
-  for (let i = 0; i < 20; i++) fn();
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    fn();
-    n++;
-  }
-  return (n * 1000) / (performance.now() - t0);
-}
 
-async function asyncRate(fn: () => Promise<unknown>, inFlight: number, ms = 2000): Promise<number> {
-  let n = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (performance.now() - t0 < ms) {
-        await fn();
-        n++;
-      }
-    }),
-  );
-  return (n * 1000) / (performance.now() - t0);
-}
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)} %`;
 
-function table(rows: string[][]): void {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const [i, r] of rows.entries()) {
-    console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);
-    if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  }
-}
 
 export async function bench(): Promise<void> {
   process.env.JPKI_SQLITE_SYNCHRONOUS ??= 'NORMAL';
@@ -274,9 +245,9 @@ export async function bench(): Promise<void> {
     await app.close();
     const key = Reflect.get(responder.signer, 'key') as KeyObject | undefined;
     const tbs = randomBytes(300);
-    const rawSync = key ? rate(() => nodeSign('sha256', tbs, key)) : NaN;
+    const rawSync = key ? syncRate(() => nodeSign('sha256', tbs, key), 2000) : NaN;
     const signer: Signer = responder.signer;
-    const rawPool = await asyncRate(() => signer.sign(tbs), 8);
+    const rawPool = await asyncRate(() => signer.sign(tbs), 8, 2000);
 
     // the two other states of the cache: a restarted node (memory empty, store full), and a responder that
     // has never seen a request for these certificates (store and memory empty: every first request signs)

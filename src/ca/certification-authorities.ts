@@ -188,7 +188,7 @@ export class CertificationAuthorities {
 
     await this.store.transaction(async (tx) => {
       // Two initialisations racing: the loser finds the flag set and rolls back everything it wrote.
-      if ((await tx.settings.get(INITIALIZED_KEY)) !== undefined) throw new CaError('CA_NOT_INITIALIZED', 'another process initialised the CAs at the same time; run again');
+      if ((await tx.settings.get(INITIALIZED_KEY)) !== undefined) throw new CaError('CA_INIT_RACE', 'another process initialised the CAs at the same time; nothing of this run was kept');
       for (const c of created) {
         await tx.authorities.insert(c.record);
         await tx.record({

@@ -136,9 +136,19 @@ export class CrlPublisher {
    * is also regenerated when its base was replaced since: it must be numbered after the base it goes with.
    */
   async current(caId: string, scope: CrlScope, actor = 'system'): Promise<CrlRecord> {
+    const c = await this.ensureCurrent(caId, scope, actor);
+    return c.der ? (c as CrlRecord) : ((await this.deps.store.crls.get(caId, scopeKey(scope))) ?? this.generate(caId, scope, actor));
+  }
+
+  /**
+   * The current CRL of a scope as its metadata (the DER only when it had to be made now): generated when
+   * missing, past its nextUpdate, or — for a delta — based on a replaced base. Only numbers and times are
+   * read to decide, never a base CRL's tens of MiB.
+   */
+  private async ensureCurrent(caId: string, scope: CrlScope, actor: string): Promise<Omit<CrlRecord, 'der'> & { der?: Buffer }> {
     const baseScope = baseScopeOf(scope);
-    const base = baseScope ? await this.current(caId, baseScope, actor) : undefined;
-    const existing = await this.deps.store.crls.get(caId, scopeKey(scope));
+    const base = baseScope ? await this.ensureCurrent(caId, baseScope, actor) : undefined;
+    const existing = await this.deps.store.crls.describe(caId, scopeKey(scope));
     if (existing && existing.nextUpdate > this.deps.clock.now().getTime() && (!base || existing.baseCrlNumber === base.crlNumber)) return existing;
     return this.generate(caId, scope, actor);
   }

@@ -13,7 +13,8 @@ export type CaErrorCode =
   | 'LINT_FAILED'
   | 'SERIAL_COLLISION'
   | 'CRL_SCOPE_UNKNOWN'
-  | 'CRL_BASE_MISSING';
+  | 'CRL_BASE_MISSING'
+  | 'CA_INIT_RACE';
 
 const KIND: Record<CaErrorCode, ErrorKind> = {
   CA_NOT_INITIALIZED: 'conflict',
@@ -29,6 +30,7 @@ const KIND: Record<CaErrorCode, ErrorKind> = {
   SERIAL_COLLISION: 'internal',
   CRL_SCOPE_UNKNOWN: 'malformed',
   CRL_BASE_MISSING: 'conflict',
+  CA_INIT_RACE: 'conflict',
 };
 
 export class CaError extends JpkiError {

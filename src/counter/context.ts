@@ -10,10 +10,10 @@ import {
   PinIncorrectError,
   type Reader,
 } from '../reader/index.js';
-import type { ApplicationRecord, CertificateRecord, DocumentRecord, Repositories, Store } from '../store/index.js';
+import type { ApplicationKind, ApplicationRecord, CertificateRecord, DocumentRecord, Repositories, Store } from '../store/index.js';
 import type { DeviceFactory, KeyPairGenerationDevice } from './devices.js';
 import { CounterError } from './errors.js';
-import type { ApplicationForm, DeviceRef } from './inputs.js';
+import type { ApplicationForm, DeviceRef, PhotoId } from './inputs.js';
 import { actorOf, type Operator } from './operators.js';
 import type { Submissions } from './submissions.js';
 
@@ -139,6 +139,48 @@ export async function nextNumber(tx: Repositories, series: 'A' | 'R' | 'N', muni
   const year = japanYear(at);
   const n = await tx.counterRecords.nextNumber(`${municipality}:${series}:${year}`);
   return `${series}-${municipality}-${year}-${String(n).padStart(6, '0')}`;
+}
+
+/**
+ * A counter application completed in one step (revocation, PIN services), with its numbered notice of
+ * acceptance: both written in the caller's transaction. `noticeContent` gets the application's number.
+ */
+export async function completeWithNotice(
+  tx: Repositories,
+  a: { kind: ApplicationKind; resident: Resident; operator: Operator; form: Record<string, unknown>; identity: PhotoId; result: unknown; at: number },
+  noticeContent: (applicationNumber: string) => Record<string, unknown>,
+): Promise<{ application: ApplicationRecord; notice: DocumentRecord }> {
+  const { resident, operator, at } = a;
+  const application = await tx.counterRecords.insertApplication({
+    number: await nextNumber(tx, 'A', resident.municipality, at),
+    kind: a.kind,
+    municipality: resident.municipality,
+    residentId: resident.id,
+    operatorId: operator.id,
+    status: 'completed',
+    step: 'done',
+    form: a.form as ApplicationRecord['form'],
+    identityType: a.identity.type,
+    identityNumber: a.identity.number,
+    fee: 0,
+    result: a.result as ApplicationRecord['result'],
+    createdAt: at,
+    updatedAt: at,
+    completedAt: at,
+  });
+  const notice: DocumentRecord = {
+    number: await nextNumber(tx, 'N', resident.municipality, at),
+    type: 'notice',
+    applicationId: application.id,
+    municipality: resident.municipality,
+    residentId: resident.id,
+    operatorId: operator.id,
+    amount: 0,
+    issuedAt: at,
+    content: noticeContent(application.number) as DocumentRecord['content'],
+  };
+  await tx.counterRecords.insertDocument(notice);
+  return { application, notice };
 }
 
 export function maskIdentityNumber(n: string | null): string | null {

@@ -8,7 +8,7 @@ import {
   checkFormAgainstRegister,
   counterCardError,
   documentView,
-  nextNumber,
+  completeWithNotice,
   resolveDevice,
   residentInScope,
   withCard,
@@ -105,44 +105,20 @@ export class PinServices {
       });
       return this.ctx.store.transaction(async (tx) => {
         const now = this.ctx.clock.now().getTime();
-        const application = await tx.counterRecords.insertApplication({
-          number: await nextNumber(tx, 'A', resident.municipality, now),
-          kind: service,
-          municipality: resident.municipality,
-          residentId: resident.id,
-          operatorId: operator.id,
-          status: 'completed',
-          step: 'done',
-          form: { ...input.form, pin: input.pin },
-          identityType: input.identity.type,
-          identityNumber: input.identity.number,
-          fee: 0,
-          result: { cardId, pin: input.pin },
-          createdAt: now,
-          updatedAt: now,
-          completedAt: now,
-        });
-        const notice = {
-          number: await nextNumber(tx, 'N', resident.municipality, now),
-          type: 'notice' as const,
-          applicationId: application.id,
-          municipality: resident.municipality,
-          residentId: resident.id,
-          operatorId: operator.id,
-          amount: 0,
-          issuedAt: now,
-          content: {
+        const { application, notice } = await completeWithNotice(
+          tx,
+          { kind: service, resident, operator, form: { ...input.form, pin: input.pin }, identity: input.identity, result: { cardId, pin: input.pin }, at: now },
+          (applicationNumber) => ({
             title: TITLES[service].ja,
             titleEn: TITLES[service].en,
             service,
-            applicationNumber: application.number,
+            applicationNumber,
             residentName: resident.name,
             municipalityName: municipalityByCode(resident.municipality)?.name ?? resident.municipality,
             pin: input.pin,
             cardId,
-          },
-        };
-        await tx.counterRecords.insertDocument(notice);
+          }),
+        );
         await tx.record({ actor: actorOf(operator), action: `counter.${service}`, target: `application:${application.number}`, details: { residentId: resident.id, cardId, pin: input.pin, notice: notice.number } });
         const result = asJson({ application: await applicationView(tx, application), notice: await documentView(tx, notice), cardId, pin: input.pin, status });
         await seal(tx, result);

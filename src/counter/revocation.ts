@@ -7,7 +7,7 @@ import {
   checkFormAgainstRegister,
   documentView,
   isLive,
-  nextNumber,
+  completeWithNotice,
   residentInScope,
   type ApplicationView,
   type CounterContext,
@@ -68,35 +68,19 @@ export class RevocationDesk {
           revoked.push({ kind: c.kind, caId: c.caId, serial: c.serial, reason: crlReason, reasonCode: REVOCATION_REASONS[crlReason].code });
         }
         const cards = [...new Set(live.map((c) => c.cardId).filter((c): c is string => c !== null))];
-        const application = await tx.counterRecords.insertApplication({
-          number: await nextNumber(tx, 'A', resident.municipality, now),
-          kind: 'revocation',
-          municipality: resident.municipality,
-          residentId: resident.id,
-          operatorId: operator.id,
-          status: 'completed',
-          step: 'done',
-          form: { ...input.form, reason: input.reason, cardTakenBack: input.cardTakenBack, certificates: [...kinds] },
-          identityType: input.identity.type,
-          identityNumber: input.identity.number,
-          fee: 0,
-          result: { revoked, cards },
-          createdAt: now,
-          updatedAt: now,
-          completedAt: now,
-        });
-        const notice = {
-          number: await nextNumber(tx, 'N', resident.municipality, now),
-          type: 'notice' as const,
-          applicationId: application.id,
-          municipality: resident.municipality,
-          residentId: resident.id,
-          operatorId: operator.id,
-          amount: 0,
-          issuedAt: now,
-          content: noticeContent(resident, application.number, input.reason, crlReason, revoked, input.cardTakenBack, cards),
-        };
-        await tx.counterRecords.insertDocument(notice);
+        const { application, notice } = await completeWithNotice(
+          tx,
+          {
+            kind: 'revocation',
+            resident,
+            operator,
+            form: { ...input.form, reason: input.reason, cardTakenBack: input.cardTakenBack, certificates: [...kinds] },
+            identity: input.identity,
+            result: { revoked, cards },
+            at: now,
+          },
+          (applicationNumber) => noticeContent(resident, applicationNumber, input.reason, crlReason, revoked, input.cardTakenBack, cards),
+        );
         await tx.record({
           actor,
           action: 'counter.revocation',

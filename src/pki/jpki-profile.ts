@@ -1,4 +1,4 @@
-import { encodeTbsCertificate } from './certificate-builder.js';
+import { encodeTbsCertificate, type TbsCertificateParams } from './certificate-builder.js';
 import {
   basicConstraints,
   certificatePolicies,
@@ -83,23 +83,14 @@ export function residentCertificateTbs(p: ResidentCertificateParams): Buffer {
   extensions.push(...revocationExtensions(p.pointers), authorityKeyIdentifier(p.issuer.keyId));
   // The SKI goes last: JPKI verifiers resume a hash over the TBS after the key by appending only it (§1.3).
   extensions.push(subjectKeyIdentifier(keyIdentifierOf(p.subjectPublicKeyInfo)));
-  return encodeTbsCertificate({
-    serial: p.serial,
-    signatureAlgorithm: p.signatureAlgorithm,
-    issuer: p.issuer.subject,
-    notBefore: p.notBefore,
-    notAfter: p.notAfter,
-    subject: p.subject,
-    subjectPublicKeyInfo: p.subjectPublicKeyInfo,
-    extensions,
-  });
+  return profileTbs(p, p.issuer.subject, extensions);
 }
 
 function revocationExtensions(p: RevocationPointers): Uint8Array[] {
   const out: Uint8Array[] = [];
-  if (p.crlDistributionPoints.length) out.push(crlDistributionPoints([...p.crlDistributionPoints]));
-  if (p.freshestCrl?.length) out.push(freshestCrl([...p.freshestCrl]));
-  if (p.ocsp?.length || p.caIssuers?.length) out.push(authorityInfoAccess({ ocsp: p.ocsp ? [...p.ocsp] : [], caIssuers: p.caIssuers ? [...p.caIssuers] : [] }));
+  if (p.crlDistributionPoints.length) out.push(crlDistributionPoints(p.crlDistributionPoints));
+  if (p.freshestCrl?.length) out.push(freshestCrl(p.freshestCrl));
+  if (p.ocsp?.length || p.caIssuers?.length) out.push(authorityInfoAccess({ ocsp: p.ocsp ?? [], caIssuers: p.caIssuers ?? [] }));
   return out;
 }
 
@@ -117,16 +108,7 @@ export interface CaCertificateParams {
  * cRLSign critical, the SKI; no AKI (issuer = subject, one key).
  */
 export function selfSignedCaTbs(p: CaCertificateParams): Buffer {
-  return encodeTbsCertificate({
-    serial: p.serial,
-    signatureAlgorithm: p.signatureAlgorithm,
-    issuer: p.subject,
-    notBefore: p.notBefore,
-    notAfter: p.notAfter,
-    subject: p.subject,
-    subjectPublicKeyInfo: p.subjectPublicKeyInfo,
-    extensions: [basicConstraints(true), keyUsage(['keyCertSign', 'cRLSign']), subjectKeyIdentifier(keyIdentifierOf(p.subjectPublicKeyInfo))],
-  });
+  return profileTbs(p, p.subject, [basicConstraints(true), keyUsage(['keyCertSign', 'cRLSign']), subjectKeyIdentifier(keyIdentifierOf(p.subjectPublicKeyInfo))]);
 }
 
 export interface PolicyMapping {
@@ -159,16 +141,7 @@ export function crossCertificateTbs(p: CrossCertificateParams): Buffer {
   const extensions: Uint8Array[] = [basicConstraints(true), keyUsage(['keyCertSign', 'cRLSign']), certificatePolicies(p.policies)];
   if (p.mappings.length) extensions.push(policyMappings(p.mappings));
   extensions.push(...revocationExtensions(p.pointers), authorityKeyIdentifier(p.issuer.keyId), subjectKeyIdentifier(keyIdentifierOf(p.subjectPublicKeyInfo)));
-  return encodeTbsCertificate({
-    serial: p.serial,
-    signatureAlgorithm: p.signatureAlgorithm,
-    issuer: p.issuer.subject,
-    notBefore: p.notBefore,
-    notAfter: p.notAfter,
-    subject: p.subject,
-    subjectPublicKeyInfo: p.subjectPublicKeyInfo,
-    extensions,
-  });
+  return profileTbs(p, p.issuer.subject, extensions);
 }
 
 export interface OcspResponderCertificateParams {
@@ -183,22 +156,23 @@ export interface OcspResponderCertificateParams {
 
 /** A delegated OCSP responder certificate (RFC 6960 §4.2.2.2): id-kp-OCSPSigning, id-pkix-ocsp-nocheck. */
 export function ocspResponderTbs(p: OcspResponderCertificateParams): Buffer {
-  return encodeTbsCertificate({
-    serial: p.serial,
-    signatureAlgorithm: p.signatureAlgorithm,
-    issuer: p.issuer.subject,
-    notBefore: p.notBefore,
-    notAfter: p.notAfter,
-    subject: p.subject,
-    subjectPublicKeyInfo: p.subjectPublicKeyInfo,
-    extensions: [
-      keyUsage(['digitalSignature']),
-      extendedKeyUsage([OID_KP_OCSP_SIGNING]),
-      ocspNoCheck(),
-      authorityKeyIdentifier(p.issuer.keyId),
-      subjectKeyIdentifier(keyIdentifierOf(p.subjectPublicKeyInfo)),
-    ],
-  });
+  return profileTbs(p, p.issuer.subject, [
+    keyUsage(['digitalSignature']),
+    extendedKeyUsage([OID_KP_OCSP_SIGNING]),
+    ocspNoCheck(),
+    authorityKeyIdentifier(p.issuer.keyId),
+    subjectKeyIdentifier(keyIdentifierOf(p.subjectPublicKeyInfo)),
+  ]);
+}
+
+/** The TBS of any profile: the fields every params type carries as they are, plus issuer and extensions. */
+function profileTbs(
+  p: Pick<TbsCertificateParams, 'serial' | 'signatureAlgorithm' | 'notBefore' | 'notAfter' | 'subject' | 'subjectPublicKeyInfo'>,
+  issuer: Uint8Array,
+  extensions: readonly Uint8Array[],
+): Buffer {
+  const { serial, signatureAlgorithm, notBefore, notAfter, subject, subjectPublicKeyInfo } = p;
+  return encodeTbsCertificate({ serial, signatureAlgorithm, issuer, notBefore, notAfter, subject, subjectPublicKeyInfo, extensions });
 }
 
 // ---- validity ----------------------------------------------------------------------------------------

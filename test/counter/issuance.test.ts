@@ -9,18 +9,9 @@ import { fingerprint } from '../../src/pki/signed.js';
 import { findExtension, readCertificate } from '../../src/pki/certificate-reader.js';
 import { OID_EXT_SUBJECT_ALT_NAME } from '../../src/pki/oids.js';
 import { JpkiError } from '../../src/common/errors.js';
-import { AUTH_PIN, cardSigns, createCounterInstallation, form, issueOnto, key, onCard, PASSPORT, SIGN_PIN, type CounterInstallation } from './support.js';
+import { AUTH_PIN, cardSigns, createCounterInstallation, form, issueOnto, key, onCard, PASSPORT, SIGN_PIN, refusal, type CounterInstallation } from './support.js';
 
 const kinds = await availableStoreKinds();
-
-async function refusal(p: Promise<unknown>): Promise<JpkiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(JpkiError);
-  return e as JpkiError;
-}
 
 describe.each(kinds)('new issuance at the counter (%s)', (storeKind) => {
   let t: CounterInstallation;

@@ -1,21 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { FixedClock } from '../../src/common/clock.js';
-import { JpkiError } from '../../src/common/errors.js';
 import { CounterOperators, MAX_FAILED_LOGINS, SESSION_IDLE_MS, hashPassword, verifyPassword, negotiateLanguage, translate, COUNTER_ERROR_CODES, hasMessage, LANGUAGES } from '../../src/counter/index.js';
 import type { Store } from '../../src/store/index.js';
 import { availableStoreKinds, disposeTestStore, openTestStore } from '../support/stores.js';
+import { refusal } from './support.js';
 
 const kinds = await availableStoreKinds();
 const PASSWORD = 'counter-pass-77';
-
-async function refusal(p: Promise<unknown>): Promise<JpkiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(JpkiError);
-  return e as JpkiError;
-}
 
 describe('operator passwords', () => {
   it('are scrypt hashes with their parameters and salt; the same password hashes differently each time', async () => {

@@ -1,21 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { availableStoreKinds } from '../support/stores.js';
-import { JpkiError } from '../../src/common/errors.js';
 import { PinBlockedError, PinIncorrectError } from '../../src/reader/index.js';
 import type { Operator } from '../../src/counter/index.js';
 import type { Resident } from '../../src/register/index.js';
-import { AUTH_PIN, cardSigns, createCounterInstallation, form, issueOnto, key, onCard, PASSPORT, SIGN_PIN, type CounterInstallation } from './support.js';
+import { AUTH_PIN, cardSigns, createCounterInstallation, form, issueOnto, key, onCard, PASSPORT, SIGN_PIN, type CounterInstallation, refusal } from './support.js';
 
 const kinds = await availableStoreKinds();
-
-async function refusal(p: Promise<unknown>): Promise<JpkiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(JpkiError);
-  return e as JpkiError;
-}
 
 describe.each(kinds)('PIN services at the counter (%s)', (storeKind) => {
   let t: CounterInstallation;

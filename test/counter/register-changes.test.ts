@@ -1,20 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { availableStoreKinds } from '../support/stores.js';
 import { openssl } from '../support/installation.js';
-import { JpkiError } from '../../src/common/errors.js';
 import type { Operator } from '../../src/counter/index.js';
-import { cardSigns, createCounterInstallation, issueOnto, type CounterInstallation } from './support.js';
+import { cardSigns, createCounterInstallation, issueOnto, refusal, type CounterInstallation } from './support.js';
 
 const kinds = await availableStoreKinds();
-
-async function refusal(p: Promise<unknown>): Promise<JpkiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(JpkiError);
-  return e as JpkiError;
-}
 
 describe.each(kinds)('register changes revoke certificates automatically (%s)', (storeKind) => {
   let t: CounterInstallation;

@@ -1,5 +1,7 @@
+import { expect } from 'vitest';
 import { randomUUID, verify, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import { JpkiError } from '../../src/common/errors.js';
 import { FileCardStorage, SoftCard, deriveCardIssuerKey } from '../../src/card/index.js';
 import { cardFabricationSecret, digestInfoOf, issuerMasterKey, JpkiClient, openInProcessReader } from '../../src/reader/index.js';
 import type { Operator } from '../../src/counter/index.js';
@@ -91,4 +93,14 @@ export async function onCard<T>(t: TestInstallation, cardPath: string, fn: (clie
   } finally {
     await reader.close();
   }
+}
+
+/** The JpkiError a refused call rejects with (fails the test when the call succeeds). */
+export async function refusal(p: Promise<unknown>): Promise<JpkiError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(JpkiError);
+  return e as JpkiError;
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { JpkiError } from '../../common/errors.js';
-import { parseKeySpec, DEFAULT_KEY_SPEC } from '../../pki/signer.js';
+import { parseKeySpec } from '../../pki/signer.js';
 import { ensureDataDir, readConfig, writeConfig, writeFileAtomic, type InstallationConfig } from '../data-dir.js';
 import { globalOptions } from '../global-options.js';
 import { openServices, type Services } from '../services.js';
@@ -75,7 +75,7 @@ export function registerInit(program: Command): void {
       const services = await openServices(g, { config, ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}) });
       try {
         if (!saved) writeConfig(g.dataDir, config);
-        await initialize(services, o.keyAlgorithm ?? `rsa${DEFAULT_KEY_SPEC.type === 'RSA' ? DEFAULT_KEY_SPEC.bits : 2048}`, 'cli');
+        await initialize(services, o.keyAlgorithm, 'cli');
       } finally {
         await services.close();
       }

@@ -32,7 +32,7 @@ export function registerServe(program: Command): void {
       const listenHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
       const publicUrl =
         o.publicUrl ?? (process.env.JPKI_PUBLIC_URL || saved?.publicUrl || port === 0 ? undefined : `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`);
-      const services = await openServices(g, publicUrl ? { publicUrl } : {});
+      const services = await openServices(g, { ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}) });
       let app;
       try {
         // a new installation remembers its public URL, so later `jpki ca issue` runs write the same one

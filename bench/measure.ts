@@ -1,0 +1,40 @@
+/** The measuring helpers every benchmark shares: operations per second, and a Markdown table printer. */
+
+/** Calls `fn` in a loop for `ms` (after 20 warm-up calls); returns calls per second. */
+export function syncRate(fn: () => void, ms: number): number {
+  for (let i = 0; i < 20; i++) fn();
+  let n = 0;
+  const t0 = performance.now();
+  const end = t0 + ms;
+  while (performance.now() < end) {
+    fn();
+    n++;
+  }
+  return (n * 1000) / (performance.now() - t0);
+}
+
+/** `inFlight` workers each awaiting `fn` in a loop for `ms` (after 20 warm-up calls); returns calls per second. */
+export async function asyncRate(fn: () => Promise<unknown>, inFlight: number, ms: number): Promise<number> {
+  for (let i = 0; i < 20; i++) await fn();
+  let n = 0;
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() < end) {
+        await fn();
+        n++;
+      }
+    }),
+  );
+  return (n * 1000) / (performance.now() - t0);
+}
+
+/** Prints rows as a Markdown table, the first row being the header. */
+export function markdownTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const [i, r] of rows.entries()) {
+    console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);
+    if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  }
+}
