@@ -99,7 +99,7 @@ function peakRssKiB(): number {
 
 async function pipeline(dataDir: string, databaseUrl: string, caId: string): Promise<object> {
   // loaded here, so the other modes' memory baseline stays what it was
-  const { openServices } = await import('../src/cli/services.js');
+  const { openServices } = await import('../src/compose/services.js');
   const s = await openServices({ dataDir, databaseUrl, databaseUrlExplicit: true }, { config: { kms: { type: 'soft' } } });
   try {
     await s.ca.signerFor(await s.ca.get(caId)); // the key store's scrypt, paid before the clock starts

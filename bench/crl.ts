@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { benchEntry, REASON_NAMES, THIS_UPDATE, NEXT_UPDATE } from './crl-child.js';
 import { markdownTable as table } from './measure.js';
-import { openServices } from '../src/cli/services.js';
+import { openServices } from '../src/compose/services.js';
 import { PREFECTURES } from '../src/pki/prefectures.js';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);

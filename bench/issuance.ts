@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { openServices } from '../src/cli/services.js';
+import { openServices } from '../src/compose/services.js';
 import { PREFECTURES } from '../src/pki/prefectures.js';
 import { randomSerial } from '../src/ca/serial.js';
 import { asyncRate, syncRate } from './measure.js';

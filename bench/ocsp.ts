@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { openServices, type Services } from '../src/cli/services.js';
+import { openServices, type Services } from '../src/compose/services.js';
 import { buildApp } from '../src/server/app.js';
 import { encodeCertId, encodeOcspRequest } from '../src/ocsp/index.js';
 import { readCertificate } from '../src/pki/certificate-reader.js';

@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
 import { resolve, join } from 'node:path';
+import type { InstallationLocation } from '../compose/services.js';
 
-export interface GlobalOptions {
-  /** Absolute path of the data directory. */
-  dataDir: string;
-  /** Database URL: postgres://… or a SQLite file path. */
-  databaseUrl: string;
-  /** Whether --db or JPKI_DATABASE_URL named it (else the saved or default one applies). */
-  databaseUrlExplicit: boolean;
-}
+/** The global options: where the installation lives (`--data`, `--db`). */
+export type GlobalOptions = InstallationLocation;
 
 /** The global options as seen from any sub-command (commander keeps them on the root program). */
 export function globalOptions(cmd: Command): GlobalOptions {

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Services } from '../cli/services.js';
+import type { Services } from '../compose/services.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { publicationRoutes } from './routes/publication.js';
 import { ocspRoutes } from './routes/ocsp.js';
@@ -24,10 +24,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  await app.register(publicationRoutes, { services });
-  await app.register(ocspRoutes, { services });
-  await app.register(crlRoutes, { services });
-  await app.register(counterApi, { services });
+  // Each route plugin gets the one service it serves, not the whole composition (ARCHITECTURE.md).
+  const publication = { ca: services.ca, crls: services.crls, clock: services.clock };
+  await app.register(publicationRoutes, publication);
+  await app.register(ocspRoutes, { responder: services.ocsp.responder, clock: services.clock });
+  await app.register(crlRoutes, publication);
+  await app.register(counterApi, { counter: services.counter });
   await app.register(webRoutes);
   return app;
 }

@@ -8,7 +8,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicOCSPResponse, OCSPResponse, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
 import { readCertificate } from '../../src/pki/certificate-reader.js';
 import { encodeCertId, encodeOcspRequest, type CertIdHash } from '../../src/ocsp/index.js';
-import { openServices, type Services } from '../../src/cli/services.js';
+import { openServices, type Services } from '../../src/compose/services.js';
 import type { PreparedCertificate } from '../../src/ca/certification-authorities.js';
 import type { Clock } from '../../src/common/clock.js';
 import { PostgresDatabase } from '../../src/store/postgres.js';

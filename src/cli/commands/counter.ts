@@ -19,7 +19,7 @@ import {
 import { cardFabricationSecret, issuerMasterKey } from '../../reader/index.js';
 import { globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
-import type { Services } from '../services.js';
+import type { Services } from '../../compose/services.js';
 import { print, printJson, printTable } from '../output.js';
 import { secret } from './operator.js';
 

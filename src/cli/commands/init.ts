@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { JpkiError } from '../../common/errors.js';
 import { parseKeySpec } from '../../pki/signer.js';
-import { ensureDataDir, readConfig, writeConfig, writeFileAtomic, type InstallationConfig } from '../data-dir.js';
+import { ensureDataDir, readConfig, writeConfig, writeFileAtomic, type InstallationConfig } from '../../compose/data-dir.js';
 import { globalOptions } from '../global-options.js';
-import { openServices, type Services } from '../services.js';
+import { openServices, type Services } from '../../compose/services.js';
 import { print } from '../output.js';
 
 export interface InitCliOptions {

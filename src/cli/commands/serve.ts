@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { JpkiError } from '../../common/errors.js';
 import { buildApp } from '../../server/app.js';
-import { ensureDataDir, readConfig, writeConfig } from '../data-dir.js';
+import { ensureDataDir, readConfig, writeConfig } from '../../compose/data-dir.js';
 import { globalOptions } from '../global-options.js';
-import { openServices } from '../services.js';
+import { openServices } from '../../compose/services.js';
 import { print } from '../output.js';
 import { initialize } from './init.js';
 import { printDemo, seedDemoInstallation } from './counter.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JpkiError } from '../../common/errors.js';
-import type { Services } from '../../cli/services.js';
+import type { PublicationRoutesOptions } from './publication.js';
 import type { CrlRecord } from '../../store/index.js';
 
 /** At most this long may an HTTP cache keep a CRL (and never past its nextUpdate): deltas change hourly. */
@@ -32,8 +32,8 @@ const MUNICIPALITY = /^\d{5,6}$/;
  * freshestCRL of that partition's certificates and CRL. (The full, ARL, partition and CA-wide delta CRLs
  * are served by publication.ts.)
  */
-export async function crlRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
-  const { ca, crls, clock } = opts.services;
+export async function crlRoutes(app: FastifyInstance, opts: PublicationRoutesOptions): Promise<void> {
+  const { ca, crls, clock } = opts;
   app.get<{ Params: { id: string; municipality: string; file: string } }>('/crl/:id/:municipality/:file', async (req, reply) => {
     const { id, municipality, file } = req.params;
     if (!CA_ID.test(id) || !MUNICIPALITY.test(municipality) || file !== 'delta.crl') throw new JpkiError('NOT_FOUND', 'not-found', `no such CRL ${req.url.split('?')[0]}`);

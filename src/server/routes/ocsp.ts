@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Services } from '../../cli/services.js';
-import { errorAnswer, MAX_REQUEST_BYTES, type OcspAnswer } from '../../ocsp/index.js';
+import type { Clock } from '../../common/clock.js';
+import { errorAnswer, MAX_REQUEST_BYTES, type OcspAnswer, type OcspResponder } from '../../ocsp/index.js';
 
 /**
  * How long HTTP caches may keep a pre-signed response (RFC 5019 §6.2), at most: a cache in front of the
@@ -20,9 +20,8 @@ const CACHE_CONTROL_FULL = `max-age=${OCSP_MAX_AGE_S}, public, no-transform, mus
  *
  * Registered as an encapsulated plugin: its lenient body parser and its error handler apply here only.
  */
-export async function ocspRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
-  const { responder } = opts.services.ocsp;
-  const clock = opts.services.clock;
+export async function ocspRoutes(app: FastifyInstance, opts: { responder: OcspResponder; clock: Clock }): Promise<void> {
+  const { responder, clock } = opts;
 
   // The body is DER whatever the client calls it (some send no content type, or a wrong one).
   app.removeAllContentTypeParsers();

@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JpkiError } from '../../common/errors.js';
 import { parseScope, type CrlScope } from '../../ca/crl-publisher.js';
 import { authorityView } from '../../ca/authority-view.js';
-import type { Services } from '../../cli/services.js';
+import type { CertificationAuthorities } from '../../ca/certification-authorities.js';
+import type { CrlPublisher } from '../../ca/crl-publisher.js';
+import type { Clock } from '../../common/clock.js';
 import { sendCrl } from './crl.js';
 
 const CA_ID = /^[a-z0-9-]{1,40}$/;
@@ -18,8 +20,15 @@ function fileParam(file: string, ext: string): string {
  * What every CA publishes: its certificate, its CRLs (full, ARL, partitions, delta) and a JSON list of the
  * CAs with fingerprints — the data the portal shows and relying parties fetch.
  */
-export async function publicationRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
-  const { ca, crls, clock } = opts.services;
+/** What the publication routes read: the CAs, their stored CRLs, the time. */
+export interface PublicationRoutesOptions {
+  ca: CertificationAuthorities;
+  crls: CrlPublisher;
+  clock: Clock;
+}
+
+export async function publicationRoutes(app: FastifyInstance, opts: PublicationRoutesOptions): Promise<void> {
+  const { ca, crls, clock } = opts;
 
   app.get('/ca', async () => {
     const list = await ca.list();

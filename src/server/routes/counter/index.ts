@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import type { Services } from '../../../cli/services.js';
 import { JpkiError } from '../../../common/errors.js';
+import type { Counter } from '../../../counter/index.js';
 import { counterErrorHandler, counterGuard, state, type CounterRouteConfig, type CounterScope } from './guard.js';
 import { sessionRoutes } from './session.js';
 import { residentRoutes } from './residents.js';
@@ -27,7 +27,7 @@ declare module 'fastify' {
 }
 
 export interface CounterRoutesOptions {
-  services: Services;
+  counter: Counter;
 }
 
 /**
@@ -61,7 +61,7 @@ export async function counterApi(app: FastifyInstance, opts: CounterRoutesOption
         void reply.header('cache-control', 'no-store');
         return payload;
       });
-      api.addHook('preValidation', counterGuard(opts.services.counter));
+      api.addHook('preValidation', counterGuard(opts.counter));
       await api.register(sessionRoutes, opts);
       await api.register(residentRoutes, opts);
       await api.register(issuanceRoutes, opts);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { parseInput, type SubmissionOutcome } from '../../../counter/index.js';
-import type { Services } from '../../../cli/services.js';
+import type { Counter } from '../../../counter/index.js';
 import { idempotencyKey, operatorOf, type CounterRouteConfig } from './guard.js';
 
 const DeviceStepBody = z.strictObject({ deviceId: z.string().min(1).max(40), signPin: z.string().max(16), authPin: z.string().max(4) });
@@ -18,8 +18,8 @@ export function sendOutcome<T>(reply: FastifyReply, outcome: SubmissionOutcome<T
 }
 
 /** The issuance wizard: application → identity → fee → device, then the hand-over papers. */
-export async function issuanceRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { issuance } = services.counter;
+export async function issuanceRoutes(app: FastifyInstance, { counter }: { counter: Counter }): Promise<void> {
+  const { issuance } = counter;
 
   app.post('/issuances', { config: BY_RESIDENT }, async (request, reply) =>
     sendOutcome(reply, await issuance.open(operatorOf(request), request.body as never, idempotencyKey(request)), true),

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../../../counter/index.js';
-import type { Services } from '../../../cli/services.js';
+import type { Counter } from '../../../counter/index.js';
 import { operatorOf, type CounterRouteConfig } from './guard.js';
 
 const LedgerQuery = z.strictObject({
@@ -17,8 +17,7 @@ const OPERATOR: { counter: CounterRouteConfig } = { counter: { scope: { kind: 'o
 type ByNumber = { Params: { number: string } };
 
 /** Receipts and notices by number, any application by number, and the day's ledger. */
-export async function paperRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { counter } = services;
+export async function paperRoutes(app: FastifyInstance, { counter }: { counter: Counter }): Promise<void> {
   app.get<ByNumber>('/receipts/:number', { config: BY_DOCUMENT }, async (request) => counter.document(operatorOf(request), request.params.number, 'receipt'));
   app.get<ByNumber>('/notices/:number', { config: BY_DOCUMENT }, async (request) => counter.document(operatorOf(request), request.params.number, 'notice'));
   app.get<ByNumber>('/applications/:number', { config: BY_APPLICATION }, async (request) => counter.application(operatorOf(request), request.params.number));

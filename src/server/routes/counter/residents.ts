@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../../../counter/index.js';
 import { RENAME_REASONS } from '../../../register/index.js';
-import type { Services } from '../../../cli/services.js';
+import type { Counter } from '../../../counter/index.js';
 import { operatorOf, type CounterRouteConfig } from './guard.js';
 
 const SearchQuery = z.strictObject({
@@ -47,8 +47,7 @@ const RESIDENT_SUPERVISOR: { counter: CounterRouteConfig } = { counter: { scope:
 type ById = { Params: { residentId: string } };
 
 /** Finding residents of the operator's municipality, and (supervisors) recording register changes. */
-export async function residentRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { counter } = services;
+export async function residentRoutes(app: FastifyInstance, { counter }: { counter: Counter }): Promise<void> {
 
   app.get('/residents', { config: OPERATOR }, async (request) => {
     const q = parseInput(SearchQuery, request.query);

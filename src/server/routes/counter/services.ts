@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApplicationFormSchema, parseInput, PhotoIdSchema } from '../../../counter/index.js';
-import type { Services } from '../../../cli/services.js';
+import type { Counter } from '../../../counter/index.js';
 import { idempotencyKey, operatorOf, type CounterRouteConfig } from './guard.js';
 import { sendOutcome } from './issuances.js';
 
@@ -19,8 +19,8 @@ const PinResetBody = z.strictObject(pinBody);
 const BY_RESIDENT: { counter: CounterRouteConfig } = { counter: { scope: { kind: 'resident', from: 'body' } } };
 
 /** Revocation at the counter and the PIN services at the device. */
-export async function serviceRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { revocation, pins } = services.counter;
+export async function serviceRoutes(app: FastifyInstance, { counter }: { counter: Counter }): Promise<void> {
+  const { revocation, pins } = counter;
 
   app.post('/revocations', { config: BY_RESIDENT }, async (request, reply) =>
     sendOutcome(reply, await revocation.revoke(operatorOf(request), request.body as never, idempotencyKey(request)), true),

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SESSION_LIFETIME_MS, parseInput, LANGUAGES } from '../../../counter/index.js';
-import type { Services } from '../../../cli/services.js';
+import type { Counter } from '../../../counter/index.js';
 import { operatorOf, SESSION_COOKIE, state, type CounterRouteConfig } from './guard.js';
 
 const LoginSchema = z.strictObject({
@@ -22,8 +22,7 @@ const PUBLIC: { counter: CounterRouteConfig } = { counter: { scope: { kind: 'pub
 const OPERATOR: { counter: CounterRouteConfig } = { counter: { scope: { kind: 'operator' } } };
 
 /** Login, logout, who am I, language preference. */
-export async function sessionRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { counter } = services;
+export async function sessionRoutes(app: FastifyInstance, { counter }: { counter: Counter }): Promise<void> {
 
   app.post('/login', { config: PUBLIC }, async (request, reply: FastifyReply) => {
     const input = parseInput(LoginSchema, request.body);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { LANGUAGES, parseInput } from '../../../counter/index.js';
-import type { Services } from '../../../cli/services.js';
+import type { Counter } from '../../../counter/index.js';
 import { operatorOf, type CounterRouteConfig } from './guard.js';
 
 const NewOperatorBody = z.strictObject({
@@ -15,8 +15,7 @@ const OPERATOR: { counter: CounterRouteConfig } = { counter: { scope: { kind: 'o
 const SUPERVISOR: { counter: CounterRouteConfig } = { counter: { scope: { kind: 'operator' }, supervisor: true } };
 
 /** The counter's staff (supervisors manage it) and its key-pair generation devices. */
-export async function staffRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { counter } = services;
+export async function staffRoutes(app: FastifyInstance, { counter }: { counter: Counter }): Promise<void> {
 
   app.get('/operators', { config: SUPERVISOR }, async (request) => ({ operators: await counter.operators.list(operatorOf(request).municipality) }));
   app.post('/operators', { config: SUPERVISOR }, async (request, reply) => {

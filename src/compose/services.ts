@@ -14,7 +14,16 @@ import { ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
 import { issuerMasterKey } from '../reader/index.js';
 import { readConfig, type InstallationConfig } from './data-dir.js';
-import type { GlobalOptions } from './global-options.js';
+
+/** Where an installation lives: its data directory and its database. */
+export interface InstallationLocation {
+  /** Absolute path of the data directory. */
+  dataDir: string;
+  /** Database URL: postgres://… or a SQLite file path. */
+  databaseUrl: string;
+  /** Whether --db or JPKI_DATABASE_URL named it (else the saved or default one applies). */
+  databaseUrlExplicit: boolean;
+}
 
 /** Everything a command or the server works with, opened once and closed once (the composition root). */
 export interface Services {
@@ -63,7 +72,7 @@ export function kmsConfigFor(dataDir: string, config: InstallationConfig): KmsCo
 }
 
 /** The database URL: --db / JPKI_DATABASE_URL, else the one saved at init, else <data>/jpki.sqlite. */
-export function databaseUrlFor(globals: GlobalOptions, config: InstallationConfig | undefined, explicit: boolean): string {
+export function databaseUrlFor(globals: InstallationLocation, config: InstallationConfig | undefined, explicit: boolean): string {
   if (explicit) return globals.databaseUrl;
   return config?.databaseUrl ?? globals.databaseUrl;
 }
@@ -76,7 +85,7 @@ function reportBackgroundError(job: string): (e: unknown) => void {
   };
 }
 
-export async function openServices(globals: GlobalOptions & { databaseUrlExplicit: boolean }, options: OpenOptions = {}): Promise<Services> {
+export async function openServices(globals: InstallationLocation, options: OpenOptions = {}): Promise<Services> {
   const config = options.config ?? readConfig(globals.dataDir) ?? { kms: { type: 'soft' as const } };
   const clock = options.clock ?? systemClock;
   const store = await openStore(databaseUrlFor(globals, config, globals.databaseUrlExplicit), { clock });
