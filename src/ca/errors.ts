@@ -14,7 +14,12 @@ export type CaErrorCode =
   | 'SERIAL_COLLISION'
   | 'CRL_SCOPE_UNKNOWN'
   | 'CRL_BASE_MISSING'
-  | 'CA_INIT_RACE';
+  | 'CA_INIT_RACE'
+  | 'RESERVATION_UNKNOWN'
+  | 'RESERVATION_EXPIRED'
+  | 'LEDGER_MISMATCH'
+  | 'RESIDENT_FACTS_REFUSED'
+  | 'OUTPUT_UNWRITABLE';
 
 const KIND: Record<CaErrorCode, ErrorKind> = {
   CA_NOT_INITIALIZED: 'conflict',
@@ -31,6 +36,11 @@ const KIND: Record<CaErrorCode, ErrorKind> = {
   CRL_SCOPE_UNKNOWN: 'malformed',
   CRL_BASE_MISSING: 'conflict',
   CA_INIT_RACE: 'conflict',
+  RESERVATION_UNKNOWN: 'conflict',
+  RESERVATION_EXPIRED: 'conflict',
+  LEDGER_MISMATCH: 'internal',
+  RESIDENT_FACTS_REFUSED: 'malformed',
+  OUTPUT_UNWRITABLE: 'unavailable',
 };
 
 export class CaError extends JpkiError {

@@ -33,7 +33,9 @@ describe('jpki CLI: init, ca list/export/issue/revoke/crl, audit verify (default
     expect(first.stdout).toContain('created 50 CAs');
     expect(first.stdout).toContain('98 cross-certificates'); // 47 × 2 with the JPKI bridge, 2 between the bridges, 2 with the agency
     const keys = readdirSync(join(data, 'keys')).filter((f) => f.endsWith('.key'));
-    expect(keys).toHaveLength(50);
+    // 50 CA keys and the audit key (it signed the first checkpoint of the audit chain)
+    expect(keys).toHaveLength(51);
+    expect(keys).toContain('audit.key');
     expect(statSync(join(data, 'keys', keys[0]!)).mode & 0o777).toBe(0o600);
     const keyFile = readFileSync(join(data, 'keys', keys[0]!), 'utf8');
     expect(keyFile).toContain('jpki-soft-key-v1'); // scrypt + AES-256-GCM, see docs/kms.md
@@ -41,7 +43,7 @@ describe('jpki CLI: init, ca list/export/issue/revoke/crl, audit verify (default
     const again = run('init');
     expect(again.status).toBe(0);
     expect(again.stdout).toContain('already initialised');
-    expect(readdirSync(join(data, 'keys')).filter((f) => f.endsWith('.key'))).toHaveLength(50);
+    expect(readdirSync(join(data, 'keys')).filter((f) => f.endsWith('.key'))).toHaveLength(51);
   });
 
   it('ca list shows every CA with fingerprints; --json too', () => {

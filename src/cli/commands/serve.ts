@@ -3,10 +3,18 @@ import { JpkiError } from '../../common/errors.js';
 import { buildApp } from '../../server/app.js';
 import { ensureDataDir, readConfig, writeConfig } from '../../compose/data-dir.js';
 import { globalOptions } from '../global-options.js';
-import { openServices } from '../../compose/services.js';
+import { openServices, type Services } from '../../compose/services.js';
 import { print } from '../output.js';
 import { initialize } from './init.js';
 import { printDemo, seedDemoInstallation } from './counter.js';
+
+/** Revokes or closes ledger reservations past their deadline, once a minute (docs/ca.md). */
+function startLedgerSweeper(services: Services): void {
+  const sweep = () =>
+    void services.ca.sweep().catch((e: unknown) => process.stderr.write(`jpki: ledger sweeper: ${(e as Error).message}\n`));
+  sweep();
+  setInterval(sweep, 60_000).unref();
+}
 
 export function registerServe(program: Command): void {
   program
@@ -51,6 +59,10 @@ export function registerServe(program: Command): void {
         // the revocation status jobs: responder renewal and pre-signing, CRLs on schedule and after revocations
         services.ocsp.startUpdater({ presign: o.ocspPresign });
         await services.crlUpdater.start();
+        // the CA side: the register's change events, the ledger's sweeper, signed audit checkpoints
+        services.registerEvents.start();
+        startLedgerSweeper(services);
+        services.audit.start(60_000, (e) => process.stderr.write(`jpki: audit checkpoint: ${(e as Error).message}\n`));
       } catch (e) {
         await app?.close();
         await services.close();
@@ -61,6 +73,7 @@ export function registerServe(program: Command): void {
       print(`jpki listening on http://${o.host}:${actual} (public URL ${services.publicUrl}, store ${services.store.db.description})`);
       const stop = async () => {
         await app.close();
+        await services.audit.checkpoint().catch(() => undefined);
         await services.close();
         process.exit(0);
       };
