@@ -15,7 +15,7 @@ import {
 } from '../pki/jpki-profile.js';
 import { encodeName } from '../pki/names.js';
 import { prefectureByCode, PREFECTURES, type Prefecture } from '../pki/prefectures.js';
-import type { ResidentFacts } from '../pki/resident-facts.js';
+import { municipalityProblem, throwFactProblem, validateResidentFacts, type ResidentFacts, type ResidentFactsContext } from '../pki/resident-facts.js';
 import { assembleSigned } from '../pki/signed.js';
 import { DEFAULT_KEY_SPEC, defaultSignatureAlgorithm, type KeySpec, type SignatureAlgorithm, type Signer } from '../pki/signer.js';
 import { lintCertificate } from '../pki/lint/index.js';
@@ -41,7 +41,7 @@ export interface CaDependencies {
   clock: Clock;
   urls: PublicationUrls;
   /** The register's municipality lookup: the resident-facts lint and the subject's L=. */
-  municipalities?: MunicipalityDirectory;
+  municipalities: MunicipalityDirectory;
   /** Deadline of a reservation (default 10 minutes). */
   reservationMs?: number;
 }
@@ -340,15 +340,21 @@ export class CertificationAuthorities {
     if (req.municipality !== undefined && !/^\d{5,6}$/.test(req.municipality))
       throw new CaError('ISSUANCE_REQUEST_INVALID', `municipality code ${JSON.stringify(req.municipality)} is not a JIS local-government code (5 or 6 digits)`);
     const authority = await this.forPrefecture(req.prefecture);
+    const now = this.deps.clock.now();
+    // The facts by the register's own rules (one validator, pki/resident-facts.ts): precise refusals here,
+    // and the same check again as a lint on the TBS before it is signed.
+    const municipality = req.municipality !== undefined ? { code: req.municipality, entry: this.deps.municipalities.byCode(req.municipality) } : undefined;
+    const factsContext: ResidentFactsContext = { today: japanDate(now), prefecture: authority.prefecture!, ...(municipality ? { municipality } : {}) };
+    if (req.facts) validateResidentFacts(req.facts, factsContext);
+    else throwFactProblem(municipalityProblem(factsContext));
     const { spki, key } = subjectKey(req.publicKey);
     checkKeyStrength(key, { minRsaBits: 2048 });
     const signer = await this.signerFor(authority);
-    const now = this.deps.clock.now();
     const validity = residentValidity(now, RESIDENT_VALIDITY_YEARS);
     // A resident certificate never outlives its issuer.
     if (validity.notAfter.getTime() > authority.notAfter) validity.notAfter = new Date(authority.notAfter);
     const prefecture = prefectureByCode(authority.prefecture!)!;
-    const municipalityName = req.municipalityName ?? (req.municipality ? this.deps.municipalities?.byCode(req.municipality)?.nameEn : undefined);
+    const municipalityName = req.municipalityName ?? municipality?.entry?.nameEn;
     const localities = [prefecture.romaji, ...(municipalityName ? [municipalityName] : req.municipality ? [req.municipality] : [])];
     const urls = this.deps.urls;
     const deadline = new Date(now.getTime() + this.reservationMs);
@@ -371,7 +377,7 @@ export class CertificationAuthorities {
           caIssuers: [urls.caCertificate(authority.id)],
         },
       });
-      const problems = lintCertificate(tbs, { kind: req.kind, issuerKeyId: authority.keyId, issuerNotAfter: new Date(authority.notAfter), subjectPublicKey: key });
+      const problems = lintCertificate(tbs, { kind: req.kind, issuerKeyId: authority.keyId, issuerNotAfter: new Date(authority.notAfter), subjectPublicKey: key, residentFacts: factsContext });
       if (problems.length)
         throw new CaError('LINT_FAILED', `refused to sign: the certificate would break the profile (${problems.map((p) => `${p.lint}: ${p.message}`).join('; ')})`);
       const hex = serialHex(serial);
@@ -599,6 +605,11 @@ export class CertificationAuthorities {
 /** A resident certificate that is neither revoked nor expired. */
 export function isLiveResidentCertificate(c: CertificateRecord, now: number): boolean {
   return (c.kind === 'sign' || c.kind === 'auth') && c.revokedAt === null && c.notAfter > now;
+}
+
+/** Today's date in Japan, YYYY-MM-DD (the register's calendar day). */
+function japanDate(at: Date): string {
+  return new Date(at.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
 }
 
 function b64(signature: Uint8Array): string {

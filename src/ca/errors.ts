@@ -18,7 +18,6 @@ export type CaErrorCode =
   | 'RESERVATION_UNKNOWN'
   | 'RESERVATION_EXPIRED'
   | 'LEDGER_MISMATCH'
-  | 'RESIDENT_FACTS_REFUSED'
   | 'OUTPUT_UNWRITABLE';
 
 const KIND: Record<CaErrorCode, ErrorKind> = {
@@ -39,7 +38,6 @@ const KIND: Record<CaErrorCode, ErrorKind> = {
   RESERVATION_UNKNOWN: 'conflict',
   RESERVATION_EXPIRED: 'conflict',
   LEDGER_MISMATCH: 'internal',
-  RESIDENT_FACTS_REFUSED: 'malformed',
   OUTPUT_UNWRITABLE: 'unavailable',
 };
 

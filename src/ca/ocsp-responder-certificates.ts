@@ -34,7 +34,7 @@ export interface OcspResponderCertificatesDeps {
   store: Pick<CaStore, 'ocspResponders' | 'certificates' | 'transaction'>;
   keys: KeyManager;
   clock: Clock;
-  authorities: CertificationAuthorities;
+  authorities: Pick<CertificationAuthorities, 'get' | 'signerFor'>;
 }
 
 /**

@@ -13,6 +13,7 @@ import { openStore, scoped, StatusChangeFeed, type Store } from '../store/index.
 import { municipalityByCode, ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
 import { kmsCardIssuer } from './card-issuer.js';
+import { frontDoor } from './front-door.js';
 import { readConfig, type InstallationConfig } from './data-dir.js';
 import { kmsConfigFor } from './kms-config.js';
 
@@ -123,25 +124,25 @@ export async function openServices(globals: InstallationLocation, options: OpenO
   const caStore = scoped(store, ['authorities', 'certificates', 'crls', 'settings', 'statusChanges', 'ocspResponders', 'ledger', 'registerEventOutcomes', 'record', 'recordAll']);
   const register = new ResidentRegister({ store: scoped(store, ['residents', 'record']), clock });
   const ca = new CertificationAuthorities({ store: caStore, keys, clock, urls, municipalities: { byCode: municipalityByCode } });
-  const crls = new CrlPublisher({ store: scoped(store, ['authorities', 'certificates', 'crls', 'ledger', 'record']), clock, urls, authorities: ca });
+  const crls = new CrlPublisher({ store: scoped(store, ['authorities', 'certificates', 'crls', 'ledger', 'record']), clock, urls, authorities: frontDoor(ca, ['get', 'signerFor']) });
   const statusFeed = new StatusChangeFeed(store.db, store.statusChanges);
-  const ocspResponders = new OcspResponderCertificates({ store: caStore, keys, clock, authorities: ca });
+  const ocspResponders = new OcspResponderCertificates({ store: caStore, keys, clock, authorities: frontDoor(ca, ['get', 'signerFor']) });
   const ocsp = createOcspService({
     storage: ocspStorageOf(store),
     clock,
-    responders: ocspResponders,
+    responders: frontDoor(ocspResponders, ['current']),
     feed: statusFeed,
     onError: reportBackgroundError('ocsp'),
   });
-  const crlUpdater = new CrlUpdater({ store: caStore, clock, publisher: crls, feed: statusFeed, onError: reportBackgroundError('crl-updater') });
-  const registerEvents = new RegisterEventHandler({ store: caStore, events: register, authorities: ca, clock, onError: reportBackgroundError('register-events') });
+  const crlUpdater = new CrlUpdater({ store: caStore, clock, publisher: frontDoor(crls, ['generate', 'current']), feed: statusFeed, onError: reportBackgroundError('crl-updater') });
+  const registerEvents = new RegisterEventHandler({ store: caStore, events: frontDoor(register, ['eventsAfter']), authorities: frontDoor(ca, ['revokeWithin']), clock, onError: reportBackgroundError('register-events') });
   const cardIssuer = kmsCardIssuer(keys, globals.dataDir);
   const counter = createCounter({
     store: scoped(store, ['counterRecords', 'operators', 'submissions', 'record']),
     clock,
-    ca,
-    register,
-    registerEvents,
+    ca: frontDoor(ca, ['reserve', 'sign', 'confirm', 'abandon', 'revokeAll', 'certificatesOf', 'liveOnCard', 'findCertificate', 'get']),
+    register: frontDoor(register, ['get', 'find', 'search', 'events', 'facts', 'add', 'move', 'rename', 'correct', 'death', 'count']),
+    registerEvents: frontDoor(registerEvents, ['settle']),
     devices: deviceFactory({ dataDir: globals.dataDir }),
     cardIssuer,
     publicUrl,

@@ -6,6 +6,7 @@ import { RegisterError } from './errors.js';
 import {
   checkAddress,
   checkDate,
+  checkDateOfBirth,
   checkName,
   checkSex,
   japanDate,
@@ -149,7 +150,7 @@ export class ResidentRegister {
     const address = normaliseAddress(String(input.address ?? ''));
     checkAddress(address, m);
     const today = this.today();
-    const dateOfBirth = checkDate(String(input.dateOfBirth ?? ''), 'dateOfBirth', today);
+    const dateOfBirth = checkDateOfBirth(String(input.dateOfBirth ?? ''), today);
     const registeredOn = input.registeredOn ? checkDate(input.registeredOn, 'registeredOn', today, { date: dateOfBirth, what: 'the date of birth' }) : today;
     if (input.recordCode !== undefined && !isValidRecordCode(input.recordCode))
       throw new RegisterError('RESIDENT_INVALID', `${JSON.stringify(input.recordCode)} is not a resident-record code (11 digits with a valid check digit)`, { field: 'recordCode' });
@@ -331,7 +332,7 @@ export class ResidentRegister {
       checkAddress(next.address, requireMunicipality(before.municipality));
       next.addressSubstitute = substituteFlags(input.addressSubstitute, next.address, 'addressSubstitute');
     } else if (input.addressSubstitute !== undefined) next.addressSubstitute = substituteFlags(input.addressSubstitute, next.address, 'addressSubstitute');
-    if (input.dateOfBirth !== undefined) next.dateOfBirth = checkDate(input.dateOfBirth, 'dateOfBirth', this.today());
+    if (input.dateOfBirth !== undefined) next.dateOfBirth = checkDateOfBirth(input.dateOfBirth, this.today());
     if (input.sex !== undefined) next.sex = checkSex(input.sex);
     return this.apply(tx, before, next, 'correction', this.today(), actor, { reason });
   }

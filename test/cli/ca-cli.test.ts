@@ -104,6 +104,30 @@ describe('jpki CLI: init, ca list/export/issue/revoke/crl, audit verify (default
     expect(JSON.parse(run('ca', 'certificates', '--json').stdout).length).toBe(before);
   });
 
+  it('ca certificates --serial HEX --pem fetches an issued certificate, byte for byte what ca issue wrote', () => {
+    const r = run('ca', 'certificates', '--serial', serial, '--pem');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(readFileSync(join(dir, 'leaf.pem'), 'utf8').trim());
+    expect(JSON.parse(run('ca', 'certificates', '--serial', serial.toUpperCase(), '--json').stdout)).toMatchObject([{ ca: 'pref-13', serial, kind: 'sign' }]);
+    expect(run('ca', 'certificates', '--serial', 'abcdef', '--pem').stderr).toContain('no certificate with serial abcdef');
+    expect(run('ca', 'certificates', '--pem').stderr).toContain('--pem needs --serial');
+  });
+
+  it('ca issue --out into a directory that does not exist: refused before signing, nothing stored or reserved', () => {
+    const { csr } = opensslCsr(dir, 'nowhere');
+    const certificates = JSON.parse(run('ca', 'certificates', '--json').stdout).length as number;
+    const ledger = JSON.parse(run('ca', 'ledger', '--json').stdout) as Record<string, number>;
+    const r = run('ca', 'issue', '--prefecture', '13', '--csr', csr, '--kind', 'auth', '--out', join(dir, 'no', 'such', 'dir', 'x.pem'));
+    expect(r.status).toBe(69);
+    expect(r.stderr).toMatch(/cannot write .*x\.pem: the directory .* does not exist; nothing was signed \[OUTPUT_UNWRITABLE\]/);
+    expect(r.stderr).not.toContain('internal error');
+    expect(JSON.parse(run('ca', 'certificates', '--json').stdout).length).toBe(certificates);
+    expect(JSON.parse(run('ca', 'ledger', '--json').stdout)).toEqual(ledger);
+    const onDir = run('ca', 'issue', '--prefecture', '13', '--csr', csr, '--kind', 'auth', '--out', dir);
+    expect(onDir.stderr).toMatch(/it is a directory; nothing was signed/);
+  });
+
   it('ca issue refuses a missing input file and an unknown kind', () => {
     const r = run('ca', 'issue', '--prefecture', '13', '--csr', join(dir, 'nope.csr'), '--kind', 'auth', '--out', join(dir, 'x.pem'));
     expect(r.status).not.toBe(0);
