@@ -133,7 +133,7 @@ describe.each(kinds)('new issuance at the counter (%s)', (storeKind) => {
     expect(await t.services.store.certificates.byResident(r.id)).toHaveLength(2);
   });
 
-  it('stores nothing and leaves no certificate on the card when writing the card fails after signing', async () => {
+  it('revokes what the CA signed, stores nothing of the counter\u2019s and leaves no certificate on the card when writing the card fails after signing', async () => {
     const r = await t.addResident();
     const card = await t.blankCard();
     const real = deviceFactory({ dataDir: t.dir });
