@@ -8,6 +8,7 @@ import { registerOcsp } from './ocsp.js';
 import { registerRegister } from './register.js';
 import { registerOperator } from './operator.js';
 import { registerCounter } from './counter.js';
+import { registerClient } from './client.js';
 
 /** Every sub-command of `jpki`, registered in the order `jpki --help` lists them. */
 export function registerCommands(program: Command): void {
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerRegister(program);
   registerOperator(program);
   registerCounter(program);
+  registerClient(program);
 }
