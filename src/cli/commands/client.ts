@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
