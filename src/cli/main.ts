@@ -16,7 +16,12 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .exitOverride();
   const name = commandNameOf(argv.slice(2));
   const chosen = COMMANDS.find((c) => c.name === name);
-  if (chosen) await chosen.register(program);
+  if (chosen) {
+    // @peculiar/x509 (tsyringe) needs the Reflect polyfill before any certificate class is used: loaded once
+    // here for every command that runs, not remembered by each command file (`--help` stays without it).
+    await import('reflect-metadata');
+    await chosen.register(program);
+  }
   // `jpki --help`, `jpki help`, an unknown command: every command listed, none of them loaded
   else for (const c of COMMANDS) program.command(c.name).summary(c.summary);
   usageErrorsWithHints(program);

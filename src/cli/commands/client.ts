@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
