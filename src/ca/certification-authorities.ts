@@ -105,6 +105,8 @@ export interface InitializeOptions {
   /** Prefectures to create (default: all 47). */
   prefectures?: readonly Prefecture[];
   actor: string;
+  /** Called as each CA's key pair and certificate are made (`done` of `total`), for a progress line. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface InitializeResult {
@@ -181,33 +183,40 @@ export class CertificationAuthorities {
     // Key labels carry a generation suffix: a half-finished earlier attempt never blocks a new one.
     const generation = `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
 
-    const created: { def: AuthorityDefinition; record: Omit<AuthorityRecord, 'crlNumber' | 'certificate'>; signer: Signer; tbs: Buffer; serial: string }[] = [];
-    for (const def of definitions) {
-      const key = await this.deps.keys.createKey(`${def.id}-${generation}`, spec);
-      const signer = await this.deps.keys.getSigner(key.uri, algorithm);
-      const subject = subjectDer(def);
-      const serial = randomSerial();
-      created.push({
-        def,
-        signer,
-        serial: serialHex(serial),
-        tbs: selfSignedCaTbs({ serial, signatureAlgorithm: algorithm, subject, subjectPublicKeyInfo: key.publicKey, ...validity }),
-        record: {
-          id: def.id,
-          kind: def.kind,
-          prefecture: def.prefecture?.code ?? null,
-          name: def.name,
-          nameEn: def.nameEn,
-          subject,
-          keyId: keyIdentifierOf(key.publicKey),
-          keyUri: key.uri,
-          signatureAlgorithm: algorithm,
-          notBefore: validity.notBefore.getTime(),
-          notAfter: validity.notAfter.getTime(),
-          createdAt: now.getTime(),
-        },
-      });
-    }
+    // All key pairs at once: the key store works on the thread pool (or the token's sessions), so the
+    // generation spreads over every core instead of one key after another (issue 11: first start ≤ 5 s).
+    // Nothing is signed here: the certificates are reserved in the ledger first (below).
+    let done = 0;
+    options.onProgress?.(0, definitions.length);
+    const created: { def: AuthorityDefinition; record: Omit<AuthorityRecord, 'crlNumber' | 'certificate'>; signer: Signer; tbs: Buffer; serial: string }[] = await Promise.all(
+      definitions.map(async (def) => {
+        const key = await this.deps.keys.createKey(`${def.id}-${generation}`, spec);
+        const signer = await this.deps.keys.getSigner(key.uri, algorithm);
+        const subject = subjectDer(def);
+        const serial = randomSerial();
+        options.onProgress?.(++done, definitions.length);
+        return {
+          def,
+          signer,
+          serial: serialHex(serial),
+          tbs: selfSignedCaTbs({ serial, signatureAlgorithm: algorithm, subject, subjectPublicKeyInfo: key.publicKey, ...validity }),
+          record: {
+            id: def.id,
+            kind: def.kind,
+            prefecture: def.prefecture?.code ?? null,
+            name: def.name,
+            nameEn: def.nameEn,
+            subject,
+            keyId: keyIdentifierOf(key.publicKey),
+            keyUri: key.uri,
+            signatureAlgorithm: algorithm,
+            notBefore: validity.notBefore.getTime(),
+            notAfter: validity.notAfter.getTime(),
+            createdAt: now.getTime(),
+          },
+        };
+      }),
+    );
     const byId = new Map(created.map((c) => [c.def.id, c]));
     const crosses: { issuerId: string; subjectId: string; serial: string; tbs: Buffer; signer: Signer }[] = [];
     for (const link of crossLinks(definitions)) {

@@ -9,25 +9,19 @@ import { OcspResponderCertificates } from '../ca/ocsp-responder-certificates.js'
 import { createOcspService, type OcspService, type OcspStorage } from '../ocsp/index.js';
 import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
 import { formatPkcs11Uri, formatSoftUri, openKeyManager, type KeyManager } from '../kms/index.js';
-import { openStore, scoped, StatusChangeFeed, type Store } from '../store/index.js';
+import { scoped, StatusChangeFeed, type Store } from '../store/index.js';
 import { municipalityByCode, ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
 import { kmsCardIssuer } from './card-issuer.js';
 import { frontDoor } from './front-door.js';
-import { readConfig, type InstallationConfig } from './data-dir.js';
+import type { InstallationConfig } from './data-dir.js';
+import { openInstallation, type InstallationLocation } from './installation.js';
 import { kmsConfigFor } from './kms-config.js';
 
 export { kmsConfigFor, pkcs11Pin } from './kms-config.js';
 
-/** Where an installation lives: its data directory and its database. */
-export interface InstallationLocation {
-  /** Absolute path of the data directory. */
-  dataDir: string;
-  /** Database URL: postgres://… or a SQLite file path. */
-  databaseUrl: string;
-  /** Whether --db or JPKI_DATABASE_URL named it (else the saved or default one applies). */
-  databaseUrlExplicit: boolean;
-}
+export type { InstallationLocation } from './installation.js';
+export { databaseUrlFor } from './installation.js';
 
 /**
  * Everything a command or the server works with, opened once and closed once (the composition root). Each
@@ -69,14 +63,10 @@ export interface Services {
 export interface OpenOptions {
   /** Overrides of the saved configuration (from `jpki init` / `jpki serve` options). */
   config?: InstallationConfig;
+  /** Whether a missing data directory and database may be created (default true; the CLI's commands other than init and serve say false). */
+  create?: boolean;
   publicUrl?: string;
   clock?: Clock;
-}
-
-/** The database URL: --db / JPKI_DATABASE_URL, else the one saved at init, else <data>/jpki.sqlite. */
-export function databaseUrlFor(globals: InstallationLocation, config: InstallationConfig | undefined, explicit: boolean): string {
-  if (explicit) return globals.databaseUrl;
-  return config?.databaseUrl ?? globals.databaseUrl;
 }
 
 /** A failure in a background job (no caller to throw to): one line on stderr, no stack (JPKI_DEBUG adds it). */
@@ -108,9 +98,8 @@ export function ocspStorageOf(store: Store): OcspStorage {
 }
 
 export async function openServices(globals: InstallationLocation, options: OpenOptions = {}): Promise<Services> {
-  const config = options.config ?? readConfig(globals.dataDir) ?? { kms: { type: 'soft' as const } };
   const clock = options.clock ?? systemClock;
-  const store = await openStore(databaseUrlFor(globals, config, globals.databaseUrlExplicit), { clock });
+  const { config, store } = await openInstallation(globals, { clock, ...(options.config ? { config: options.config } : {}), ...(options.create !== undefined ? { create: options.create } : {}) });
   let keys: KeyManager;
   try {
     keys = await openKeyManager(kmsConfigFor(globals.dataDir, config));

@@ -2,13 +2,11 @@ import type { Command } from 'commander';
 import { accessSync, constants, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, closeSync, fsyncSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { JpkiError } from '../../common/errors.js';
-import { parseScope } from '../../ca/crl-publisher.js';
-import { DEFAULT_RESERVATION_MS } from '../../ca/certification-authorities.js';
 import { authorityView } from '../../ca/authority-view.js';
 import { fingerprint } from '../../pki/signed.js';
 import { toPem } from '../../pki/pem.js';
 import { globalOptions } from '../global-options.js';
-import { withServices } from '../with-services.js';
+import { withInstallation, withServices } from '../with-services.js';
 import { print, printJson, printTable } from '../output.js';
 
 function readInput(path: string, what: string): Buffer {
@@ -26,8 +24,9 @@ export function registerCa(program: Command): void {
     .description('every CA with its subject, validity and fingerprints')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }, cmd: Command) =>
-      withServices(globalOptions(cmd), async (s) => {
-        const rows = (await s.ca.list()).map(authorityView);
+      // read straight from the database: the quickest command people script against (issue 11)
+      withInstallation(globalOptions(cmd), async ({ store }) => {
+        const rows = (await store.authorities.list()).map(authorityView);
         if (rows.length === 0) throw new JpkiError('CA_NOT_INITIALIZED', 'conflict', 'no CAs yet: run `jpki init` first');
         if (o.json) return printJson(rows);
         for (const r of rows) {
@@ -137,6 +136,7 @@ export function registerCa(program: Command): void {
     .action(async (o: { ca: string; scope: string; out: string; pem?: boolean }, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
         const out = checkOutput(o.out);
+        const { parseScope } = await import('../../ca/crl-publisher.js');
         const crl = await s.crls.generate(o.ca, parseScope(o.scope), 'cli');
         await s.audit.checkpoint();
         writeOutput(out, o.pem ? toPem(crl.der, 'X509 CRL') : crl.der);
@@ -181,6 +181,7 @@ export function registerCa(program: Command): void {
           const g = Number(o.grace);
           if (!Number.isFinite(g) || g < 0) throw new JpkiError('SWEEP_OPTIONS_INVALID', 'malformed', `--grace ${JSON.stringify(o.grace)} is not a number of seconds`);
           // a reservation's deadline is its reservation time + the reservation period: shift "now" by the difference
+          const { DEFAULT_RESERVATION_MS } = await import('../../ca/certification-authorities.js');
           now = s.clock.now().getTime() + DEFAULT_RESERVATION_MS - g * 1000;
         }
         const report = await s.ca.sweep(now === undefined ? {} : { now });
