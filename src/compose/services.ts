@@ -14,6 +14,8 @@ import { ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
 import { issuerMasterKey } from '../reader/index.js';
 import { readConfig, type InstallationConfig } from './data-dir.js';
+import { Portal } from '../portal/index.js';
+import { isJpkiError } from '../common/errors.js';
 
 /** Where an installation lives: its data directory and its database. */
 export interface InstallationLocation {
@@ -48,6 +50,10 @@ export interface Services {
   readonly register: ResidentRegister;
   /** The municipal counter: operators, issuance, revocation, PIN services (docs/counter.md). */
   readonly counter: Counter;
+  /** The public portal and its online window (docs/portal.md). */
+  readonly portal: Portal;
+  /** The local client agent the portal's pages use (JPKI_AGENT_URL; default http://127.0.0.1:8741). */
+  readonly agentUrl: string;
   close(): Promise<void>;
 }
 
@@ -56,6 +62,8 @@ export interface OpenOptions {
   config?: InstallationConfig;
   publicUrl?: string;
   clock?: Clock;
+  /** Where residents' client agents listen (the portal's pages call it); JPKI_AGENT_URL, else 127.0.0.1:8741. */
+  agentUrl?: string;
 }
 
 /** The PKCS#11 user PIN: env JPKI_PKCS11_PIN, else the PIN file written at init (mode 0600). */
@@ -114,6 +122,22 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     issuerMasterKey: () => issuerMasterKey(globals.dataDir, { create: false }),
     publicUrl,
   });
+  // The portal sees the CA only through its front door: the CA list, one certificate's record, revoke.
+  const portal = new Portal({
+    authorities: () => ca.list(),
+    certificateStatus: async (caId, serial) => {
+      try {
+        return await ca.findCertificate(serial, caId);
+      } catch (e) {
+        if (isJpkiError(e) && e.code === 'CERTIFICATE_NOT_FOUND') return null;
+        throw e;
+      }
+    },
+    revoke: (r) => ca.revoke(r),
+    clock,
+    urls,
+  });
+  const agentUrl = options.agentUrl ?? process.env.JPKI_AGENT_URL ?? 'http://127.0.0.1:8741';
   return {
     dataDir: globals.dataDir,
     config,
@@ -130,6 +154,8 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     crlUpdater,
     register,
     counter,
+    portal,
+    agentUrl,
     close: async () => {
       await crlUpdater.stop();
       await ocsp.close();

@@ -20,8 +20,8 @@ export interface ResidentCard {
   authSerial: string;
 }
 
-export async function residentWithCard(options: { clock?: Clock; name?: string } = {}): Promise<ResidentCard> {
-  const t = await createCounterInstallation('sqlite', { clock: options.clock ?? new FixedClock('2026-04-01T01:00:00Z') });
+export async function residentWithCard(options: { clock?: Clock; name?: string; publicUrl?: string } = {}): Promise<ResidentCard> {
+  const t = await createCounterInstallation('sqlite', { clock: options.clock ?? new FixedClock('2026-04-01T01:00:00Z'), ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
   const op = await t.operator(options.name ?? 'clerk-minato', '13103');
   const resident = await t.addResident();
   const card = await t.blankCard();
@@ -30,4 +30,18 @@ export async function residentWithCard(options: { clock?: Clock; name?: string }
   const caPem = join(t.dir, 'tokyo-ca.pem');
   writeFileSync(caPem, toPem(ca.certificate, 'CERTIFICATE'));
   return { t, card, caPem, caDer: Buffer.from(ca.certificate), signSerial: result.certificates.sign.serial, authSerial: result.certificates.auth.serial };
+}
+
+/** A TCP port free right now on 127.0.0.1 (for a server whose address must be known before it starts). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
 }
