@@ -45,3 +45,14 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** The certificate viewer's 基本 tab in the guide (§3), for 公的 一郎's 2004 certificate. */
+export const GUIDE_EXAMPLE = {
+  氏名: '公的\u3000一郎',
+  生年月日: '昭和52年11月7日',
+  性別: '男',
+  住所: '東京都港区虎ノ門5丁目',
+  発行年月日: '平成16年4月1日',
+  有効期間の満了日: '平成19年3月31日',
+  発行者: '東京都知事',
+};

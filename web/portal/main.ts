@@ -154,7 +154,7 @@ function errorText(e: unknown): string {
 
 async function onlinePage(main: HTMLElement): Promise<void> {
   const { agentUrl } = await api.get<{ agentUrl: string }>('/config');
-  const agentLine = h('p', { id: 'agent-status', attrs: { role: 'status' } });
+  const agentLine = h('span', { id: 'agent-status', attrs: { role: 'status' } });
   main.append(section('online.title', p('online.intro'), h('p', null, ui.key(h('strong'), 'online.agent'), ': ', agentLine)));
   agentStatus(agentUrl).then(
     (s) => agentLine.append(ui.key(h('span'), 'online.agentOk', { card: i18n.t(s.card ? 'online.cardYes' : 'online.cardNo') })),
