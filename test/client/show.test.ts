@@ -78,7 +78,7 @@ describe('era boundaries', () => {
       signingAlgorithm: RSA,
       publicKey: keys.publicKey,
       signingKey: keys.privateKey,
-      extensions: [new x509.Extension('2.5.29.17', false, san)],
+      extensions: [new x509.Extension('2.5.29.17', false, new Uint8Array(san))],
     });
     return Buffer.from(cert.rawData);
   }
