@@ -139,7 +139,8 @@ describe.runIf(needs('pcscd + vpcd + OpenSC + openssl', middlewareAvailable()))(
         const r = Buffer.from(await reader.transmit(Buffer.from(hex.replace(/\s+/g, ''), 'hex')));
         return { data: r.subarray(0, r.length - 2), sw: r.subarray(r.length - 2).toString('hex').toUpperCase() };
       };
-      // EF.ATR/INFO first (right after the reset, the MF is current): 7F66 tells the limits.
+      // EF.ATR/INFO first (right after a reset the MF is current): 7F66 tells the limits.
+      await reader.reset();
       expect((await send('00 A4 02 0C 02 2F 01')).sw).toBe('9000');
       expect((await send('00 B0 00 00 00')).data.toString('hex')).toContain('7f660a0203010008');
       expect((await send('00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01')).sw).toBe('9000');
