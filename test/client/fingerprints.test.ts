@@ -9,7 +9,7 @@ import { buildApp } from '../../src/server/app.js';
 import { JPKI_BIN, jpki } from '../support/cli.js';
 import { commandExists, needs } from '../support/system.js';
 import { onCard } from '../counter/support.js';
-import { residentWithCard, type ResidentCard } from './support.js';
+import { residentWithCard, SIGN_PIN, type ResidentCard } from './support.js';
 
 /**
  * Checking the CA self-signed certificates on the card (guide §4(10)): `jpki client fingerprints` shows SHA-1
@@ -56,14 +56,33 @@ describe('the portal\u2019s trust-anchor list', () => {
   });
 });
 
+describe('jpki client revoke', () => {
+  it('revokes the signing certificate through the portal\u2019s online window; a second time is refused', async () => {
+    const exec = promisify(execFile);
+    const args = [JPKI_BIN, '--data', r.t.dir, 'client', 'revoke', '--card', r.card, '--portal', base, '--reason', 'cessationOfOperation', '--yes'];
+    const env = { ...process.env, JPKI_SIGN_PIN: SIGN_PIN };
+    const { stdout } = await exec(process.execPath, args, { encoding: 'utf8', env });
+    expect(stdout).toMatch(new RegExp(`^受理しました \\(accepted\\): certificate ${r.signSerial} of 東京都知事 revoked at .* \\(cessationOfOperation\\); notice W-\\d{8}-[0-9A-F]{8}`));
+    const record = await r.t.services.ca.findCertificate(r.signSerial, 'pref-13');
+    expect(record.revocationReason).toBe(5);
+    const again = await exec(process.execPath, args, { encoding: 'utf8', env }).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(again?.code).toBe(75);
+    expect(again?.stderr.trim()).toMatch(/^jpki: .* \[PORTAL_ALREADY_REVOKED\]$/);
+  });
+});
+
 describe('jpki client fingerprints', () => {
-  it('shows the card\u2019s CA certificate and matches the portal\u2019s list (by URL)', async () => {
-    // the server runs in this process: the command must not block its event loop
-    const { stdout } = await promisify(execFile)(process.execPath, [JPKI_BIN, '--data', r.t.dir, 'client', 'fingerprints', '--card', r.card, '--compare', `${base}/api/portal/trust-anchors`], { encoding: 'utf8' });
+  it('shows the card\u2019s CA certificate and the bridge CA\u2019s, and matches the portal\u2019s list (by URL)', async () => {
     const { anchors } = JSON.parse(readFileSync(listFile, 'utf8'));
+    const bridge = join(r.t.dir, 'bridge.cer');
+    writeFileSync(bridge, (await app.inject({ url: new URL(anchors[3].certificateUrl).pathname })).rawPayload);
+    // the server runs in this process: the command must not block its event loop
+    const { stdout } = await promisify(execFile)(process.execPath, [JPKI_BIN, '--data', r.t.dir, 'client', 'fingerprints', '--card', r.card, '--bridge', bridge, '--compare', `${base}/api/portal/trust-anchors`], { encoding: 'utf8' });
     expect(stdout).toContain(`SHA-256: ${anchors[0].sha256}`);
     expect(stdout).toContain(`SHA-1:   ${anchors[0].sha1}`);
     expect(stdout).toContain('一致 (match: 東京都知事)');
+    expect(stdout).toContain(`SHA-256: ${anchors[3].sha256}`);
+    expect(stdout).toContain('一致 (match: 公的個人認証サービスブリッジ認証局)');
   });
 
   it('reports a mismatch, and exits non-zero, for a card holding another CA certificate', async () => {
