@@ -14,7 +14,11 @@ export type CaErrorCode =
   | 'SERIAL_COLLISION'
   | 'CRL_SCOPE_UNKNOWN'
   | 'CRL_BASE_MISSING'
-  | 'CA_INIT_RACE';
+  | 'CA_INIT_RACE'
+  | 'RESERVATION_UNKNOWN'
+  | 'RESERVATION_EXPIRED'
+  | 'LEDGER_MISMATCH'
+  | 'OUTPUT_UNWRITABLE';
 
 const KIND: Record<CaErrorCode, ErrorKind> = {
   CA_NOT_INITIALIZED: 'conflict',
@@ -31,6 +35,10 @@ const KIND: Record<CaErrorCode, ErrorKind> = {
   CRL_SCOPE_UNKNOWN: 'malformed',
   CRL_BASE_MISSING: 'conflict',
   CA_INIT_RACE: 'conflict',
+  RESERVATION_UNKNOWN: 'conflict',
+  RESERVATION_EXPIRED: 'conflict',
+  LEDGER_MISMATCH: 'internal',
+  OUTPUT_UNWRITABLE: 'unavailable',
 };
 
 export class CaError extends JpkiError {

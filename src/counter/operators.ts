@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
 import { municipalityByCode, type Municipality } from '../register/index.js';
-import type { OperatorRecord, OperatorRole, Store } from '../store/index.js';
+import type { OperatorRecord, OperatorRole, ScopedStore } from '../store/index.js';
 import { CounterError } from './errors.js';
 import { isLanguage, type Language } from './messages.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
@@ -75,7 +75,7 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
  * sessions for the web terminal. Logins and their failures are in the audit log.
  */
 export class CounterOperators {
-  constructor(private readonly deps: { store: Store; clock: Clock }) {}
+  constructor(private readonly deps: { store: ScopedStore<'operators' | 'record'>; clock: Clock }) {}
 
   private now(): number {
     return this.deps.clock.now().getTime();
@@ -118,6 +118,11 @@ export class CounterOperators {
 
   async list(municipality?: string): Promise<OperatorView[]> {
     return (await this.deps.store.operators.list(municipality)).map(viewOf);
+  }
+
+  /** How many operators there are (the demo seeds only an empty counter). */
+  async count(): Promise<number> {
+    return this.deps.store.operators.count();
   }
 
   async byName(name: string): Promise<OperatorRecord> {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issuerMasterKey } from '../../src/reader/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { JPKI_BIN, jpki } from '../support/cli.js';
 import { commandExists, needs } from '../support/system.js';
@@ -93,7 +92,7 @@ describe('jpki client fingerprints', () => {
     const fake = readFileSync(join(dir, 'fake.der'));
     const forged = await r.t.blankCard('forged.card');
     await onCard(r.t, forged, async (c) => {
-      await c.authenticateIssuer(issuerMasterKey(dir, { create: false }));
+      await c.authenticateIssuer(r.t.services.cardIssuer);
       await c.writeCertificate('sign-ca', fake);
       await c.writeCertificate('auth-ca', fake);
     });

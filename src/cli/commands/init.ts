@@ -66,6 +66,8 @@ export async function initialize(services: Services, keyAlgorithm: string, actor
     await services.crls.generate(a.id, { type: 'arl' }, actor);
   }
   print('published the first CRL and ARL of every CA');
+  // the audit key is made now, with the CA keys, and signs the first checkpoint of the audit chain
+  await services.audit.checkpoint();
   return true;
 }
 
