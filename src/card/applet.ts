@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { encodeResponseApdu, parseCommandApdu, type CommandApdu } from './apdu.js';
+import { encodeResponseApdu, MAX_EXTENDED_LE, parseCommandApdu, type CommandApdu } from './apdu.js';
 import type { CardMemory } from './card-memory.js';
 import { freshVolatileState, type VolatileState } from './card-state.js';
 import { computeDigitalSignature } from './commands/compute-signature.js';
@@ -85,11 +85,14 @@ export class JpkiApplet {
     return this.respond(cmd, reply);
   }
 
-  /** Answers longer than Le (or than a short response) go out in parts: `61 xx` + GET RESPONSE. */
+  /**
+   * Answers longer than Le (or than a short response) go out in parts: `61 xx` + GET RESPONSE. An extended
+   * command gets up to its Le in one response.
+   */
   private respond(cmd: CommandApdu, reply: Reply): Buffer {
     const sw = reply.sw ?? SW.OK;
     const data = reply.data ?? Buffer.alloc(0);
-    const limit = Math.min(cmd.le ?? MAX_SHORT_RESPONSE, MAX_SHORT_RESPONSE);
+    const limit = cmd.extended ? (cmd.le ?? MAX_EXTENDED_LE) : Math.min(cmd.le ?? MAX_SHORT_RESPONSE, MAX_SHORT_RESPONSE);
     this.volatile.pendingResponse = null;
     if (sw !== SW.OK || data.length <= limit) return encodeResponseApdu(data, sw);
     const rest = Buffer.from(data.subarray(limit));

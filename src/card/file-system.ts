@@ -1,5 +1,5 @@
 import type { CardMemory } from './card-memory.js';
-import { CERTIFICATES, CERTIFICATE_FILES, EF, KEYS, PINS, TOKEN_INFO_SIZE, TOKEN_NAME_SIZE, type CertificateFile, type KeyName, type PinName } from './jpki-constants.js';
+import { CERTIFICATES, CERTIFICATE_FILES, EF, HISTORICAL_BYTES, KEYS, MAX_COMMAND_APDU, MAX_RESPONSE_APDU, PINS, TOKEN_INFO_SIZE, TOKEN_NAME_SIZE, type CertificateFile, type KeyName, type PinName } from './jpki-constants.js';
 
 /** The EFs under the JPKI AP (card-protocol §1.2), by what they hold. */
 export type ElementaryFile =
@@ -46,4 +46,21 @@ export function transparentContent(memory: CardMemory, ef: ElementaryFile): Buff
     default:
       return null;
   }
+}
+
+/**
+ * EF.ATR/INFO (2F01 under the MF, ISO 7816-4 §8.2.1.1), readable right after reset: the card capabilities
+ * of the historical bytes again (tag 47) and the extended-length information (7F66: the largest command and
+ * response APDUs, two INTEGERs).
+ */
+export function atrInfoContent(): Buffer {
+  const integer = (n: number) => {
+    const bytes: number[] = [];
+    for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+    if (bytes[0]! & 0x80) bytes.unshift(0);
+    return Buffer.from([0x02, bytes.length, ...bytes]);
+  };
+  const capabilities = HISTORICAL_BYTES.subarray(2, 2 + (HISTORICAL_BYTES[1]! & 0x0f));
+  const lengths = Buffer.concat([integer(MAX_COMMAND_APDU), integer(MAX_RESPONSE_APDU)]);
+  return Buffer.concat([Buffer.from([0x47, capabilities.length]), capabilities, Buffer.from([0x7f, 0x66, lengths.length]), lengths]);
 }

@@ -329,7 +329,7 @@ describe('RESET RETRY COUNTER', () => {
     const { card } = await freshPersonalised();
     await send(card, selectEf('001B'));
     for (let i = 0; i < 5; i++) await send(card, verifyApdu('WRONG9'));
-    expect((await send(card, verifyApdu(SIGN_PIN))).sw).toBe('6984');
+    expect((await send(card, verifyApdu(SIGN_PIN))).sw).toBe('6983');
     await authenticate(card);
     await send(card, selectEf('001B'));
     expect((await send(card, '80 2C 03 80')).sw).toBe('9000');

@@ -3,7 +3,30 @@
  */
 
 /** 3B E0 00 FF 81 31 FE 45 14: T=1, IFSC 254, no historical bytes; the one ATR in OpenSC's jpki table (§2.1). */
-export const ATR = Buffer.from('3BE000FF8131FE4514', 'hex');
+export const OPENSC_TABLE_ATR = Buffer.from('3BE000FF8131FE4514', 'hex');
+
+/**
+ * The card's historical bytes (ISO 7816-4 §8.1.1): category 80 (compact-TLV), then card capabilities
+ * (tag 7, three bytes): selection by full DF name, by file identifier and by short EF identifier (94); data
+ * coding 01; extended Lc and Le fields, and extended-length information in EF.ATR/INFO (60) — no command
+ * chaining, no logical channels.
+ */
+export const HISTORICAL_BYTES = Buffer.from('807394 0160'.replace(/\s/g, ''), 'hex');
+
+/** TS T0 TB1 TC1 TD1 TD2 TA3 TB3 as in OpenSC's table, K = 5 historical bytes, and the TCK (XOR from T0). */
+export const ATR = withTck(Buffer.concat([Buffer.from([0x3b, 0xe0 | HISTORICAL_BYTES.length, 0x00, 0xff, 0x81, 0x31, 0xfe, 0x45]), HISTORICAL_BYTES]));
+
+function withTck(atr: Buffer): Buffer {
+  let tck = 0;
+  for (const b of atr.subarray(1)) tck ^= b;
+  return Buffer.concat([atr, Buffer.of(tck)]);
+}
+
+/** EF.ATR/INFO under the MF (ISO 7816-4 §8.2.1.1): where extended-length support is described in full. */
+export const EF_ATR_INFO = 0x2f01;
+/** Largest command and response APDUs the card takes (extended length: 7 + 65535 + 2, and 65536 + SW). */
+export const MAX_COMMAND_APDU = 65544;
+export const MAX_RESPONSE_APDU = 65538;
 
 /** 公的個人認証AP. */
 export const JPKI_AID = Buffer.from('D392F000260100000001', 'hex');

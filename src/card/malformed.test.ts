@@ -24,9 +24,10 @@ const MALFORMED: [string, string, string][] = [
   ['Lc larger than the data', '00 A4 04 0C 0A D3 92 F0', '6700'],
   ['Lc smaller than the data by 2', '00 A4 02 0C 02 00 0A 00 00', '6700'],
   ['data far longer than Lc', '00 20 00 80 01 31 32 33 34', '6700'],
-  ['extended length (case 2E)', '00 B0 00 00 00 01 00', '6700'],
-  ['extended length (case 3E)', '00 A4 02 0C 00 00 02 00 0A', '6700'],
-  ['extended length (case 4E)', '80 2A 00 80 00 00 01 30 00 00', '6700'],
+  ['extended Le cut to one byte', '00 B0 00 00 00 01', '6700'],
+  ['extended Lc larger than the data', '00 A4 02 0C 00 00 03 00 0A', '6700'],
+  ['extended data with a one-byte Le', '80 2A 00 80 00 00 01 30 00', '6700'],
+  ['extended Lc of zero', '00 A4 02 0C 00 00 00 00 0A', '6700'],
   // classes
   ['CLA A0 (GSM)', 'A0 A4 00 00 02 3F 00', '6E00'],
   ['CLA FF (PPS)', 'FF B0 00 00 04', '6E00'],
@@ -122,9 +123,22 @@ describe('parseCommandApdu', () => {
     ['case 2, Le 04', '00B0000004', { data: '', le: 4 }],
     ['case 3', '00A4020C02000A', { data: '000a', le: null }],
     ['case 4', '802A008002010200', { data: '0102', le: 256 }],
+    ['case 2E, Le 00 00 00 = 65536', '00B00000000000', { data: '', le: 65536, extended: true }],
+    ['case 2E, Le 00 06 1C', '00B0000000061C', { data: '', le: 1564, extended: true }],
+    ['case 3E', '00D600000000020102', { data: '0102', le: null, extended: true }],
+    ['case 4E', '802A0080000002010201 00'.replace(' ', ''), { data: '0102', le: 256, extended: true }],
   ])('parses %s', (_name, hex, want) => {
     const r = parseCommandApdu(Buffer.from(hex, 'hex'));
     expect(r.ok).toBe(true);
-    if (r.ok) expect({ data: r.command.data.toString('hex'), le: r.command.le }).toEqual(want);
+    if (r.ok) expect({ data: r.command.data.toString('hex'), le: r.command.le, ...('extended' in want ? { extended: r.command.extended } : {}) }).toEqual(want);
+  });
+
+  it.each([
+    ['extended Lc 0', '00D6000000000001'],
+    ['extended Lc longer than the data', '00D60000000005010203'],
+    ['extended header cut short', '00B000000000'],
+    ['one byte of extended Le after data', '802A00800000020102FF'],
+  ])('refuses %s with 67 00', (_name, hex) => {
+    expect(parseCommandApdu(Buffer.from(hex, 'hex'))).toEqual({ ok: false, sw: 0x6700 });
   });
 });

@@ -50,23 +50,40 @@ describe('VERIFY with a PIN', () => {
     for (let i = 0; i < 3; i++) expect((await send(card, verifyApdu(SIGN_PIN))).sw).toBe('9000');
   });
 
-  it('counts wrong signing PINs down 63 C4 … 63 C0, then answers 69 84 even to the right one', async () => {
+  it('counts wrong signing PINs down 63 C4 … 63 C0, then answers 69 83 (blocked) even to the right one', async () => {
     const { card, storage } = await atEf('001B');
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push((await send(card, verifyApdu('WRONG1'))).sw);
     expect(answers).toEqual(['63C4', '63C3', '63C2', '63C1', '63C0']);
-    expect((await send(card, verifyApdu(SIGN_PIN))).sw).toBe('6984');
-    expect((await send(card, verifyApdu('WRONG1'))).sw).toBe('6984');
+    expect((await send(card, verifyApdu(SIGN_PIN))).sw).toBe('6983');
+    expect((await send(card, verifyApdu('WRONG1'))).sw).toBe('6983');
     expect((await send(card, '00 20 00 80')).sw).toBe('63C0');
     expect(storedTries(storage.image).sign.triesLeft).toBe(0);
     await send(card, selectEf('0001'));
     expect((await send(card, '00 B0 00 00 04')).sw).toBe('6982');
+    // The lock (and the count) survive a re-SELECT of the application, which only logs out.
+    expect((await send(card, SELECT_AP)).sw).toBe('9000');
+    await send(card, selectEf('001B'));
+    expect((await send(card, '00 20 00 80')).sw).toBe('63C0');
+    expect((await send(card, verifyApdu(SIGN_PIN))).sw).toBe('6983');
+  });
+
+  it('keeps the tries left across a re-SELECT of the application and a reset', async () => {
+    const { card } = await atEf('001B');
+    expect((await send(card, verifyApdu('WRONG1'))).sw).toBe('63C4');
+    expect((await send(card, SELECT_AP)).sw).toBe('9000');
+    await send(card, selectEf('001B'));
+    expect((await send(card, '00 20 00 80')).sw).toBe('63C4');
+    card.reset();
+    await send(card, SELECT_AP);
+    await send(card, selectEf('001B'));
+    expect((await send(card, '00 20 00 80')).sw).toBe('63C4');
   });
 
   it('locks the auth PIN after 3 wrong tries', async () => {
     const { card } = await atEf('0018');
     expect([(await send(card, verifyApdu('0000'))).sw, (await send(card, verifyApdu('0000'))).sw, (await send(card, verifyApdu('0000'))).sw]).toEqual(['63C2', '63C1', '63C0']);
-    expect((await send(card, verifyApdu(AUTH_PIN))).sw).toBe('6984');
+    expect((await send(card, verifyApdu(AUTH_PIN))).sw).toBe('6983');
   });
 
   it('restores the full counter on success, and a wrong PIN drops an earlier verification', async () => {
@@ -167,6 +184,7 @@ describe('VERIFY anti-tearing', () => {
     await send(card, selectEf('0001'));
     expect((await send(card, '00 B0 00 00 04')).sw).toBe('6982');
   });
+
 });
 
 describe('CHANGE REFERENCE DATA', () => {
@@ -189,10 +207,10 @@ describe('CHANGE REFERENCE DATA', () => {
     expect((await send(card, `00 24 01 80 04 ${Buffer.from('9999').toString('hex')}`)).sw).toBe('6982');
   });
 
-  it('answers 69 84 on a blocked PIN', async () => {
+  it('answers 69 83 on a blocked PIN', async () => {
     const { card } = await atEf('0018');
     for (let i = 0; i < 3; i++) await send(card, verifyApdu('0000'));
-    expect((await send(card, `00 24 01 80 04 ${Buffer.from('9999').toString('hex')}`)).sw).toBe('6984');
+    expect((await send(card, `00 24 01 80 04 ${Buffer.from('9999').toString('hex')}`)).sw).toBe('6983');
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ATR } from './index.js';
+import { ATR, OPENSC_TABLE_ATR } from './index.js';
+import { advertisesExtendedLength, historicalBytes } from '../reader/jpki-client.js';
 import { AUTH_PIN, SELECT_AP, SIGN_PIN, blankCard, openImage, personalisedImage, selectEf, send, verifyApdu, type Personalised } from '../../test/card/support/cards.js';
 
 let p: Personalised;
@@ -13,10 +14,56 @@ async function fresh() {
   return card;
 }
 
-describe('ATR', () => {
-  it('is 3B E0 00 FF 81 31 FE 45 14, the one in OpenSC\u2019s jpki table', async () => {
-    expect(ATR.toString('hex').toUpperCase()).toBe('3BE000FF8131FE4514');
+describe('ATR and EF.ATR/INFO', () => {
+  it('is OpenSC\u2019s jpki ATR with historical bytes that advertise extended length, and a right TCK', async () => {
+    expect(ATR.toString('hex').toUpperCase()).toBe('3BE500FF8131FE45807394016017');
+    // T0 = E5: TB1 TC1 TD1 and five historical bytes; the interface bytes are those of OpenSC's table.
+    expect(ATR.subarray(2, 8).equals(OPENSC_TABLE_ATR.subarray(2, 8))).toBe(true);
+    // Compact-TLV 73 (card capabilities): third byte b7 = extended Lc/Le, b6 = details in EF.ATR/INFO.
+    expect(ATR[9]).toBe(0x73);
+    expect(ATR[12]! & 0x60).toBe(0x60);
+    expect(ATR.subarray(1).reduce((x, b) => x ^ b, 0)).toBe(0); // TCK: XOR of T0…TCK is 0
     expect((await fresh()).atr.equals(ATR)).toBe(true);
+    // what clients read from it
+    expect(Buffer.from(historicalBytes(ATR)!).toString('hex')).toBe('8073940160');
+    expect(advertisesExtendedLength(ATR)).toBe(true);
+    expect(advertisesExtendedLength(OPENSC_TABLE_ATR)).toBe(false);
+    expect(advertisesExtendedLength(Buffer.from('3BDA13FF8131FB468012392F31C173C601C03B', 'hex'))).toBe(true); // the My Number card's: 73 C6 01 C0
+  });
+
+  it('EF.ATR/INFO (2F01) tells the largest command and response APDUs, before the AP is selected', async () => {
+    const card = await fresh();
+    expect((await send(card, '00 A4 02 0C 02 2F 01')).sw).toBe('9000');
+    const info = await send(card, '00 B0 00 00 00');
+    expect(info.sw).toBe('9000');
+    expect(info.data.toString('hex').toUpperCase()).toBe('4703940160' + '7F660A' + '0203010008' + '0203010002');
+    // the same by short EF identifier 01 after a reset
+    card.reset();
+    expect((await send(card, '00 B0 81 00 00')).data.equals(info.data)).toBe(true);
+    expect((await send(card, '00 A4 02 0C 02 00 01')).sw).toBe('6A82');
+  });
+});
+
+describe('extended-length READ BINARY', () => {
+  it('returns a whole certificate in one answer to a 3-byte Le, and 6B 00 past the end', async () => {
+    const card = await fresh();
+    await send(card, SELECT_AP);
+    for (const [fid, der] of [['000A', p.certificates.auth], ['000B', p.certificates['auth-ca']], ['0002', p.certificates['sign-ca']]] as const) {
+      await send(card, selectEf(fid));
+      const r = await send(card, '00 B0 00 00 00 00 00');
+      expect(r.sw).toBe('9000');
+      expect(r.data.equals(der)).toBe(true);
+      expect(der.length).toBeGreaterThan(256);
+      // an extended Le smaller than the rest: exactly that many
+      expect((await send(card, '00 B0 00 10 00 01 2C')).data.equals(der.subarray(16, 16 + 300))).toBe(true);
+      const end = der.length.toString(16).padStart(4, '0');
+      expect((await send(card, `00 B0 ${end.slice(0, 2)} ${end.slice(2)} 00 00 00`)).sw).toBe('6B00');
+    }
+    // the short last chunk of a short read: the remaining bytes with 90 00
+    const last = p.certificates.auth.length - 10;
+    const at = last.toString(16).padStart(4, '0');
+    await send(card, selectEf('000A'));
+    expect(await send(card, `00 B0 ${at.slice(0, 2)} ${at.slice(2)} 00`)).toEqual({ data: p.certificates.auth.subarray(last), sw: '9000' });
   });
 });
 

@@ -51,7 +51,7 @@ const TABLE: Record<number, StatusWordInfo> = {
   0x6884: { name: 'COMMAND_CHAINING_NOT_SUPPORTED', meaning: 'command chaining is not supported' },
   0x6981: { name: 'COMMAND_INCOMPATIBLE_WITH_FILE', meaning: 'command incompatible with the structure of the current file' },
   0x6982: { name: 'SECURITY_STATUS_NOT_SATISFIED', meaning: 'security status not satisfied (PIN or issuer authentication needed)' },
-  0x6983: { name: 'AUTHENTICATION_METHOD_BLOCKED', meaning: 'authentication method blocked (issuer interface locked)' },
+  0x6983: { name: 'AUTHENTICATION_METHOD_BLOCKED', meaning: 'authentication method blocked (the PIN or the issuer interface is locked)' },
   0x6984: { name: 'REFERENCE_DATA_NOT_USABLE', meaning: 'reference data not usable (the PIN is blocked)' },
   0x6985: { name: 'CONDITIONS_NOT_SATISFIED', meaning: 'conditions of use not satisfied (no challenge, nothing pending)' },
   0x6986: { name: 'NO_CURRENT_EF', meaning: 'command not allowed: no suitable current EF' },

@@ -49,6 +49,8 @@ export interface CheckOptions {
   /** HTTP fetch (injectable for tests); the global fetch by default. */
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** OCSP responders to ask instead of the one the certificate's AIA names (a configured local responder). */
+  responders?: readonly string[];
 }
 
 export async function checkValidity(o: CheckOptions): Promise<ValidityVerdict> {
@@ -63,7 +65,7 @@ export async function checkValidity(o: CheckOptions): Promise<ValidityVerdict> {
     return { ...base, status: 'not-yet-valid', text: `有効期間前 (not yet valid) (serial ${serial})` };
   const problems: string[] = [];
   const fetcher = o.fetch ?? fetch;
-  for (const url of urlsOf(cert, '1.3.6.1.5.5.7.1.1')) {
+  for (const url of o.responders?.length ? o.responders : urlsOf(cert, '1.3.6.1.5.5.7.1.1')) {
     try {
       const r = await ocspStatus(url, o.certificate, cert, issuer, o.issuer, now, fetcher, o.timeoutMs ?? 10_000);
       return decide(base, 'ocsp', r);

@@ -39,7 +39,7 @@ export function viewerPlugin(source: ViewerSource) {
         .header('content-security-policy', CSP)
         .header('x-frame-options', 'DENY')
         .header('x-content-type-options', 'nosniff')
-        .header('referrer-policy', 'no-referrer')
+        .header('referrer-policy', 'same-origin')
         .header('cache-control', 'no-store')
         .send(
           html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title><style>${raw(CERTIFICATE_STYLE + VIEWER_STYLE)}</style><script src="/viewer/close.js" defer></script></head><body><main>${body}</main></body></html>`.html,

@@ -19,6 +19,8 @@ import { openInstallation, type InstallationLocation } from './installation.js';
 import { kmsConfigFor } from './kms-config.js';
 
 export { kmsConfigFor, pkcs11Pin } from './kms-config.js';
+import { Portal } from '../portal/index.js';
+import { isJpkiError } from '../common/errors.js';
 
 export type { InstallationLocation } from './installation.js';
 export { databaseUrlFor } from './installation.js';
@@ -57,6 +59,10 @@ export interface Services {
   readonly audit: AuditTrail;
   /** The card issuer, its master secret in the key store. */
   readonly cardIssuer: CardIssuer;
+  /** The public portal and its online window (docs/portal.md). */
+  readonly portal: Portal;
+  /** The local client agent the portal's pages use (JPKI_AGENT_URL; default http://127.0.0.1:8741). */
+  readonly agentUrl: string;
   close(): Promise<void>;
 }
 
@@ -67,6 +73,8 @@ export interface OpenOptions {
   create?: boolean;
   publicUrl?: string;
   clock?: Clock;
+  /** Where residents' client agents listen (the portal's pages call it); JPKI_AGENT_URL, else 127.0.0.1:8741. */
+  agentUrl?: string;
 }
 
 /** A failure in a background job (no caller to throw to): one line on stderr, no stack (JPKI_DEBUG adds it). */
@@ -144,6 +152,23 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     dataDir: globals.dataDir,
     certificates: store.certificates,
   });
+  // The portal sees the CA only through its front door: the CA list, one certificate's record, revoke.
+  const caForPortal = frontDoor(ca, ['list', 'findCertificate', 'revoke']);
+  const portal = new Portal({
+    authorities: () => caForPortal.list(),
+    certificateStatus: async (caId, serial) => {
+      try {
+        return await caForPortal.findCertificate(serial, caId);
+      } catch (e) {
+        if (isJpkiError(e) && e.code === 'CERTIFICATE_NOT_FOUND') return null;
+        throw e;
+      }
+    },
+    revoke: (r) => caForPortal.revoke(r),
+    clock,
+    urls,
+  });
+  const agentUrl = options.agentUrl ?? process.env.JPKI_AGENT_URL ?? 'http://127.0.0.1:8741';
   return {
     dataDir: globals.dataDir,
     config,
@@ -163,6 +188,8 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     registerEvents,
     audit,
     cardIssuer,
+    portal,
+    agentUrl,
     close: async () => {
       await audit.stop();
       await registerEvents.stop();

@@ -163,7 +163,7 @@ function findSlot(m: LoadedModule, label: string): { slot: Handle; info: pkcs11j
   const labels: string[] = [];
   for (const slot of slots) {
     const info = m.lib.C_GetTokenInfo(slot);
-    const l = info.label.trimEnd();
+    const l = info.label.replace(/[\s\0]+$/, '');
     labels.push(l);
     if (l === label) found.push({ slot, info });
   }
@@ -201,13 +201,13 @@ export async function initPkcs11Token(o: TokenInitOptions): Promise<void> {
     for (const slot of m.lib.C_GetSlotList(true)) {
       const info = m.lib.C_GetTokenInfo(slot);
       const initialised = (info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) !== 0;
-      if (initialised && info.label.trimEnd() === o.label)
+      if (initialised && info.label.replace(/[\s\0]+$/, '') === o.label)
         throw new KmsError('KMS_TOKEN_EXISTS', 'conflict', `a token labelled ${o.label} already exists in ${o.module}: drop --pkcs11-init-token to use it`, { token: o.label });
       if (!initialised) free ??= slot;
     }
     if (!free) throw new KmsError('KMS_NO_FREE_SLOT', 'unavailable', `${o.module} has no slot with an uninitialised token to initialise`, { module: o.module });
     try {
-      m.lib.C_InitToken(free, o.soPin, o.label);
+      m.lib.C_InitToken(free, o.soPin, o.label.padEnd(32, ' ')); // PKCS#11 labels are blank-padded; pkcs11js pads with NULs
     } catch (e) {
       throw tokenError(e, 'initialising the token', o.label);
     }

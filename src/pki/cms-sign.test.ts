@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { constants, privateEncrypt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { signDetached } from './cms-sign.js';
+import { verifyDetachedSignature } from './cms-verify.js';
 import { commandExists, needs } from '../../test/support/system.js';
 
 /** A software "card": raw RSA over the DigestInfo, exactly what COMPUTE DIGITAL SIGNATURE does. */
@@ -36,5 +37,13 @@ describe('detached CMS with an external signer', () => {
     const bad = verify(join(dir, 'changed.txt'));
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/digest failure|Verification failure/i);
+
+    // our own check agrees, and names the reason
+    expect(verifyDetachedSignature(p7s, content).signerCertificate.equals(readFileSync(join(dir, 'c.der')))).toBe(true);
+    expect(() => verifyDetachedSignature(p7s, Buffer.from('転出届: 公的 二郎\n'))).toThrow(/message digest does not match/);
+    const flipped = Buffer.from(p7s);
+    flipped[flipped.length - 10] ^= 1; // inside the signature value
+    expect(() => verifyDetachedSignature(flipped, content)).toThrow(/does not verify/);
+    expect(() => verifyDetachedSignature(Buffer.from('3003020101', 'hex'), content)).toThrow(/not a CMS SignedData/);
   });
 });

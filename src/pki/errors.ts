@@ -33,7 +33,9 @@ export type PkiErrorCode =
   /** A certificate does not follow the JPKI profile (parsing back what a builder or another CA produced). */
   | 'CERTIFICATE_PROFILE_VIOLATION'
   /** A certificate is not DER X.509 as we can read it. */
-  | 'CERTIFICATE_MALFORMED';
+  | 'CERTIFICATE_MALFORMED'
+  /** A detached CMS signature is malformed or does not verify over the content (cms-verify.ts). */
+  | 'CMS_SIGNATURE_INVALID';
 
 export class PkiError extends JpkiError {
   declare readonly code: PkiErrorCode;

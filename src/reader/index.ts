@@ -7,7 +7,7 @@ export { InProcessReader, createCardFile, openCardFile, openInProcessReader, typ
 export { PcscReader, VPCD_READER_NAME, type PcscReaderOptions } from './pcsc-reader.js';
 export { VpcdBridge, type VirtualCard, type VpcdBridgeOptions, type VpcdBridgeEvent } from './vpcd-bridge.js';
 export { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, parseVpcdAddress } from './vpcd-protocol.js';
-export { JpkiClient, derObjectLength, type PinStatus, type CardState } from './jpki-client.js';
+export { JpkiClient, derObjectLength, advertisesExtendedLength, historicalBytes, type PinStatus, type CardState } from './jpki-client.js';
 export { digestInfo, digestInfoOf, type DigestAlgorithm } from './digest-info.js';
 export {
   statusError,

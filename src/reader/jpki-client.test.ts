@@ -88,7 +88,7 @@ describe('JpkiClient: the public JPKI interface', () => {
     expect(last).toMatchObject({ justBlocked: true, kind: 'locked' });
     const after = await rejection(c.verifyPin('auth', AUTH_PIN));
     expect(after).toBeInstanceOf(PinBlockedError);
-    expect(after).toMatchObject({ justBlocked: false, sw: SW.REFERENCE_DATA_NOT_USABLE });
+    expect(after).toMatchObject({ justBlocked: false, sw: SW.AUTHENTICATION_METHOD_BLOCKED });
     expect(await c.pinStatus('auth')).toEqual({ triesLeft: 0, maxTries: 3, blocked: true });
   });
 

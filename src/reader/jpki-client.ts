@@ -82,6 +82,17 @@ export class JpkiClient {
       if (e instanceof JpkiError && e.kind === 'not-found') return null;
       throw e;
     }
+    if (advertisesExtendedLength(this.reader.atr)) {
+      // One READ BINARY with a 3-byte Le (00 00 00 = up to 65536): the whole EF in one answer.
+      const whole = await this.exchange({ cla: 0x00, ins: 0xb0, p1: 0, p2: 0, le: 65536, extended: true });
+      if (whole.sw === SW.OK && whole.data.length >= 4) {
+        const total = derObjectLength(whole.data, what);
+        if (whole.data.length >= total) return whole.data.subarray(0, total);
+      }
+      if (whole.sw === SW.OFFSET_OUT_OF_RANGE) return null;
+      if (whole.sw !== SW.OK && whole.sw !== SW.WRONG_LENGTH) throwOnError(whole.sw, { kind: 'file', what });
+      // a reader on the way that cannot carry it (67 00): short reads below
+    }
     const first = await this.exchange({ cla: 0x00, ins: 0xb0, p1: 0, p2: 0, le: 7 });
     if (first.sw === SW.OFFSET_OUT_OF_RANGE) return null; // an EF the issuer has not written (issuer session)
     throwOnError(first.sw, { kind: 'file', what });
@@ -295,4 +306,36 @@ export function derObjectLength(header: Uint8Array, what = 'object'): number {
   let length = 0;
   for (let i = 0; i < n; i++) length = length * 256 + header[2 + i]!;
   return 2 + n + length;
+}
+
+/**
+ * Whether an ATR's historical bytes advertise extended Lc and Le (ISO 7816-4 §8.1.1.2.7: card capabilities,
+ * compact-TLV tag 7, third software function table b7). ISO 7816-3 §8.2 gives the layout: T0's low nibble is
+ * the number of historical bytes, its high nibble and each TDi's announce the interface bytes before them.
+ */
+export function advertisesExtendedLength(atr: Uint8Array): boolean {
+  const h = historicalBytes(atr);
+  if (!h || h[0] !== 0x80) return false;
+  for (let i = 1; i < h.length; ) {
+    const tag = h[i]! >> 4;
+    const len = h[i]! & 0x0f;
+    if (tag === 7 && len >= 3 && i + 3 < h.length + 1) return (h[i + 3]! & 0x40) !== 0;
+    i += 1 + len;
+  }
+  return false;
+}
+
+export function historicalBytes(atr: Uint8Array): Uint8Array | null {
+  if (atr.length < 2) return null;
+  const k = atr[1]! & 0x0f;
+  let y = atr[1]! >> 4;
+  let i = 2;
+  for (;;) {
+    const td = y & 0x8 ? i + ((y & 1) + ((y >> 1) & 1) + ((y >> 2) & 1)) : -1;
+    i += (y & 1) + ((y >> 1) & 1) + ((y >> 2) & 1) + ((y >> 3) & 1);
+    if (td < 0) break;
+    if (td >= atr.length) return null;
+    y = atr[td]! >> 4;
+  }
+  return i + k <= atr.length ? atr.subarray(i, i + k) : null;
 }

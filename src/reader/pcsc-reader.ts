@@ -38,8 +38,8 @@ export interface PcscReaderOptions {
   shared?: boolean;
 }
 
-/** Largest R-APDU we accept: a short answer is at most 258 bytes; leave room. */
-const RESPONSE_BUFFER = 4096;
+/** Largest R-APDU we accept: an extended answer, 65536 bytes and the status word. */
+const RESPONSE_BUFFER = 65538;
 
 /**
  * A card reached through pcscd with the `pcsclite` binding: any reader pcscd knows, in particular the vpcd

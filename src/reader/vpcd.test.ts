@@ -118,9 +118,9 @@ describe('vpcd framing', () => {
 describe('VpcdBridge', () => {
   it('answers every get-ATR poll with the ATR, also while powered off', async () => {
     const { vpcd } = await setup();
-    expect(await vpcd.exchange('04')).toBe('3BE000FF8131FE4514');
+    expect(await vpcd.exchange('04')).toBe('3BE500FF8131FE45807394016017');
     vpcd.write(encodeVpcdFrame(Buffer.from([0x00])));
-    expect(await vpcd.exchange('04')).toBe('3BE000FF8131FE4514');
+    expect(await vpcd.exchange('04')).toBe('3BE500FF8131FE45807394016017');
   });
 
   it('answers C-APDUs with R-APDUs, in order, whether frames arrive split or bunched', async () => {
@@ -132,7 +132,7 @@ describe('VpcdBridge', () => {
     vpcd.write(select.subarray(2));
     expect((await vpcd.next()).toString('hex')).toBe('9000');
     vpcd.write(Buffer.concat([encodeVpcdFrame(Buffer.from(selectEf('0018').replace(/\s+/g, ''), 'hex')), encodeVpcdFrame(Buffer.from('00200080', 'hex')), encodeVpcdFrame(Buffer.from([0x04]))]));
-    expect([(await vpcd.next()).toString('hex'), (await vpcd.next()).toString('hex'), (await vpcd.next()).toString('hex')]).toEqual(['9000', '63c3', '3be000ff8131fe4514']);
+    expect([(await vpcd.next()).toString('hex'), (await vpcd.next()).toString('hex'), (await vpcd.next()).toString('hex')]).toEqual(['9000', '63c3', '3be500ff8131fe45807394016017']);
   });
 
   it.each([['power off', '00'], ['power on', '01'], ['reset', '02']])('clears the session on %s (no reply is sent)', async (_name, code) => {
@@ -162,7 +162,7 @@ describe('VpcdBridge', () => {
     await again.listen(port);
     cleanups.push(() => again.close());
     await connected;
-    expect(await again.exchange('04')).toBe('3BE000FF8131FE4514');
+    expect(await again.exchange('04')).toBe('3BE500FF8131FE45807394016017');
     await again.exchange(SELECT_AP);
     await again.exchange(selectEf('0017'));
     expect(await again.exchange('80 2A 00 80 03 01 02 03 00')).toBe('6982');

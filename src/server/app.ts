@@ -6,9 +6,12 @@ import { ocspRoutes } from './routes/ocsp.js';
 import { crlRoutes } from './routes/crl.js';
 import { counterApi } from './routes/counter/index.js';
 import { webRoutes } from './routes/web.js';
+import { portalRoutes } from './routes/portal.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** The residents' local client agent the portal's pages call (default: the services' configuration). */
+  agentUrl?: string;
 }
 
 /**
@@ -30,6 +33,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(ocspRoutes, { responder: services.ocsp.responder, clock: services.clock });
   await app.register(crlRoutes, publication);
   await app.register(counterApi, { counter: services.counter });
-  await app.register(webRoutes);
+  const agentUrl = options.agentUrl ?? services.agentUrl;
+  await app.register(portalRoutes, { portal: services.portal, agentUrl });
+  await app.register(webRoutes, { agentUrl });
   return app;
 }

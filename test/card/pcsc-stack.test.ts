@@ -129,7 +129,38 @@ describe.runIf(needs('pcscd + vpcd + OpenSC + openssl', middlewareAvailable()))(
     const r = tool('opensc-tool', ['-r', '0', '-n']);
     expect(r.status, r.output).toBe(0);
     expect(r.output.trim().split('\n').pop()).toBe('jpki');
-    expect(tool('opensc-tool', ['-r', '0', '-a']).output).toContain('3b:e0:00:ff:81:31:fe:45:14');
+    // OpenSC's table ATR plus historical bytes that advertise extended length (80 73 94 01 60)
+    expect(tool('opensc-tool', ['-r', '0', '-a']).output).toContain('3b:e5:00:ff:81:31:fe:45:80:73:94:01:60:17');
+  });
+
+  it('reads every certificate with one extended-length READ BINARY through pcscd', async () => {
+    const reader = await PcscReader.connect({ timeoutMs: 20_000 });
+    try {
+      const send = async (hex: string) => {
+        const r = Buffer.from(await reader.transmit(Buffer.from(hex.replace(/\s+/g, ''), 'hex')));
+        return { data: r.subarray(0, r.length - 2), sw: r.subarray(r.length - 2).toString('hex').toUpperCase() };
+      };
+      // EF.ATR/INFO first (right after a reset the MF is current): 7F66 tells the limits.
+      await reader.reset();
+      expect((await send('00 A4 02 0C 02 2F 01')).sw).toBe('9000');
+      expect((await send('00 B0 00 00 00')).data.toString('hex')).toContain('7f660a0203010008');
+      expect((await send('00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01')).sw).toBe('9000');
+      expect((await send('00 A4 02 0C 02 00 1B')).sw).toBe('9000');
+      expect((await send(`00 20 00 80 ${Buffer.from(SIGN_PIN).length.toString(16).padStart(2, '0')} ${Buffer.from(SIGN_PIN).toString('hex')}`)).sw).toBe('9000');
+      for (const [fid, der] of [['0001', certificates.sign], ['0002', certificates['sign-ca']], ['000A', certificates.auth], ['000B', certificates['auth-ca']]] as const) {
+        expect((await send(`00 A4 02 0C 02 ${fid}`)).sw).toBe('9000');
+        const whole = await send('00 B0 00 00 00 00 00'); // Le 00 00 00: up to 65536 bytes
+        expect(whole.sw, fid).toBe('9000');
+        expect(whole.data.length, fid).toBeGreaterThan(256);
+        expect(whole.data.equals(der), fid).toBe(true);
+      }
+      // the JPKI client does the same when the ATR advertises it
+      const client = new JpkiClient(reader);
+      await client.selectAp();
+      expect((await client.readCertificate('auth'))!.equals(certificates.auth)).toBe(true);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('pkcs15-tool lists both certificates and both CA certificates', () => {
@@ -180,6 +211,7 @@ describe.runIf(needs('pcscd + vpcd + OpenSC + openssl', middlewareAvailable()))(
     const r6 = signWithPkcs11Tool(SIGN_TOKEN, SIGN_PIN, '02', sixth);
     expect(r6.status).not.toBe(0);
     expect(r6.output).toMatch(/C_Login failed/);
+    expect(r6.output).toContain('CKR_PIN_LOCKED'); // VERIFY on a blocked PIN answers 69 83, not a general error
     expect(existsSync(sixth) && readFileSync(sixth).length === 256).toBe(false);
     // The auth PIN is a different counter and still works.
     expect(signWithPkcs11Tool(AUTH_TOKEN, AUTH_PIN, '01', join(dir, 'auth-after.sig')).status).toBe(0);

@@ -20,8 +20,8 @@ export interface ResidentCard {
   authSerial: string;
 }
 
-export async function residentWithCard(options: { clock?: Clock; name?: string } = {}): Promise<ResidentCard> {
-  const t = await createCounterInstallation('sqlite', { clock: options.clock ?? new FixedClock('2026-04-01T01:00:00Z') });
+export async function residentWithCard(options: { clock?: Clock; name?: string; publicUrl?: string } = {}): Promise<ResidentCard> {
+  const t = await createCounterInstallation('sqlite', { clock: options.clock ?? new FixedClock('2026-04-01T01:00:00Z'), ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
   const op = await t.operator(options.name ?? 'clerk-minato', '13103');
   const resident = await t.addResident();
   const card = await t.blankCard();
@@ -31,3 +31,28 @@ export async function residentWithCard(options: { clock?: Clock; name?: string }
   writeFileSync(caPem, toPem(ca.certificate, 'CERTIFICATE'));
   return { t, card, caPem, caDer: Buffer.from(ca.certificate), signSerial: result.certificates.sign.serial, authSerial: result.certificates.auth.serial };
 }
+
+/** A TCP port free right now on 127.0.0.1 (for a server whose address must be known before it starts). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The certificate viewer's 基本 tab in the guide (§3), for 公的 一郎's 2004 certificate. */
+export const GUIDE_EXAMPLE = {
+  氏名: '公的\u3000一郎',
+  生年月日: '昭和52年11月7日',
+  性別: '男',
+  住所: '東京都港区虎ノ門5丁目',
+  発行年月日: '平成16年4月1日',
+  有効期間の満了日: '平成19年3月31日',
+  発行者: '東京都知事',
+};

@@ -290,7 +290,7 @@ describe.runIf(needs('Chromium (/usr/bin/chromium)', chromiumAvailable()))('the 
         expect(pdf).toContain(comparable(ca.sha256));
       }
       const text = (await guide.locator('article').textContent())!;
-      for (const t of ['東京都知事', 'パスワード', '5回続けて間違えるとロック', '3回続けて間違えるとロック', '住所を異動したとき', 'http://127.0.0.1:8080']) expect(text).toContain(t);
+      for (const t of ['東京都知事', 'パスワード', '5回続けて間違えるとロック', '3回続けて間違えるとロック', '住所を異動したとき', base]) expect(text).toContain(t);
       expect(text).toMatch(/有効期間は令和\d+年\d{1,2}月\d{1,2}日までです/);
 
       // The paper in English keeps its official Japanese title, with the English one under it.

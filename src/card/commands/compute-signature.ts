@@ -16,7 +16,7 @@ export const computeDigitalSignature: CommandHandler = (ctx, cmd) => {
   requireP1P2(cmd.p1 === PKCS1_V15_AS_GIVEN && isCurrentOrShortId(cmd.p2, KEY_FIDS));
   if (cmd.data.length === 0 || cmd.data.length > SIGN_INPUT_MAX) throw new CardError(SW.WRONG_LENGTH);
   const le = requireLe(cmd);
-  if (le !== SIGNATURE_LENGTH) throw new CardError(SW.WRONG_LE | (SIGNATURE_LENGTH & 0xff));
+  if (le < SIGNATURE_LENGTH) throw new CardError(SW.WRONG_LE | (SIGNATURE_LENGTH & 0xff));
   const { key } = targetEf(ctx, cmd.p2, 'key');
   if (!ctx.volatile.verified[KEYS[key].pin]) throw new CardError(SW.SECURITY_STATUS_NOT_SATISFIED);
   if (!ctx.memory.hasKey(key)) throw new CardError(SW.REFERENCE_DATA_NOT_FOUND);

@@ -8,7 +8,8 @@ const PIN_FIDS = [PINS.auth.fid, PINS.sign.fid];
 /**
  * VERIFY `00 20 00 80 [Lc PIN]` on the PIN EF selected before (or P2 = 80|SFI). Card-protocol §3.3, §5:
  * - no data: tries left as `63 Cx`, always, even after a good VERIFY and when blocked (63 C0): OpenSC binds on it;
- * - data: blocked → 69 84; wrong format → 6A 80 (no try spent, it cannot be the PIN); otherwise one try is
+ * - data: blocked → 69 83 (authentication method blocked: OpenSC maps it to CKR_PIN_LOCKED; 69 84 would be a
+ *   general error, card-protocol §3.3, §11.2); wrong format → 6A 80 (no try spent, it cannot be the PIN); otherwise one try is
  *   spent and persisted first (anti-tearing), then compared: 90 00 and full counter, or `63 Cx`.
  * An unset PIN (blank card) reports its full counter and answers a VERIFY with data 6A 88.
  */
@@ -21,7 +22,7 @@ export const verify: CommandHandler = async (ctx, cmd) => {
 
   ctx.volatile.verified[pin] = false;
   if (!memory.pinIsSet(pin)) throw new CardError(SW.REFERENCE_DATA_NOT_FOUND);
-  if (memory.pinTriesLeft(pin) === 0) throw new CardError(SW.REFERENCE_DATA_NOT_USABLE);
+  if (memory.pinTriesLeft(pin) === 0) throw new CardError(SW.AUTHENTICATION_METHOD_BLOCKED);
   const candidate = pinFromBytes(cmd.data);
   if (!isWellFormedPin(pin, candidate)) throw new CardError(SW.WRONG_DATA);
 
@@ -42,7 +43,7 @@ export const changeReferenceData: CommandHandler = async (ctx, cmd) => {
   refuseLe(cmd);
   requireData(cmd);
   const { pin } = targetEf(ctx, cmd.p2, 'pin');
-  if (ctx.memory.pinIsSet(pin) && ctx.memory.pinTriesLeft(pin) === 0) throw new CardError(SW.REFERENCE_DATA_NOT_USABLE);
+  if (ctx.memory.pinIsSet(pin) && ctx.memory.pinTriesLeft(pin) === 0) throw new CardError(SW.AUTHENTICATION_METHOD_BLOCKED);
   if (!ctx.volatile.verified[pin]) throw new CardError(SW.SECURITY_STATUS_NOT_SATISFIED);
   const value = pinFromBytes(cmd.data);
   if (!isWellFormedPin(pin, value)) throw new CardError(SW.WRONG_DATA);

@@ -1,4 +1,4 @@
-import { JPKI_AID } from '../jpki-constants.js';
+import { EF_ATR_INFO, JPKI_AID } from '../jpki-constants.js';
 import { findEf, isVisible } from '../file-system.js';
 import { CardError, SW } from '../status-words.js';
 import { requireP1P2, type CommandHandler } from './context.js';
@@ -26,7 +26,12 @@ export const select: CommandHandler = (ctx, cmd) => {
       throw new CardError(SW.FILE_NOT_FOUND);
     case BY_FID: {
       if (cmd.data.length !== 2) throw new CardError(SW.WRONG_LENGTH);
-      if (!v.applicationSelected) throw new CardError(SW.FILE_NOT_FOUND);
+      if (!v.applicationSelected) {
+        // Under the MF only EF.ATR/INFO is there (extended-length information).
+        if (cmd.data.readUInt16BE(0) !== EF_ATR_INFO) throw new CardError(SW.FILE_NOT_FOUND);
+        v.currentEf = EF_ATR_INFO;
+        return {};
+      }
       const ef = findEf(cmd.data.readUInt16BE(0));
       if (!ef || !isVisible(ctx.memory, ef, v.issuerAuthenticated)) throw new CardError(SW.FILE_NOT_FOUND);
       v.currentEf = ef.fid;

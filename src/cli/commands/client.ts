@@ -204,8 +204,9 @@ export function registerClient(program: Command): void {
       .option('--cert <file>', 'a certificate file instead of the card')
       .option('--issuer <file>', 'the issuing CA\u2019s certificate (with --cert; the card has its own)')
       .option('--auth', 'the user-authentication certificate (default: the signing certificate, which needs the signing password)')
+      .option('--responder <url>', 'ask this OCSP responder instead of the one the certificate names')
       .option('--json', 'as JSON'),
-  ).action(async (o: CardOptions & { cert?: string; issuer?: string; auth?: boolean; json?: boolean }, cmd: Command) => {
+  ).action(async (o: CardOptions & { cert?: string; issuer?: string; auth?: boolean; responder?: string; json?: boolean }, cmd: Command) => {
     let certificate: Buffer;
     let issuer: Buffer;
     if (o.cert) {
@@ -217,7 +218,8 @@ export function registerClient(program: Command): void {
       const pinValue = file === 'sign' ? await readPin('sign') : undefined;
       [certificate, issuer] = await withCard(cardSource(o, cmd), async (card) => [await card.certificate(file, pinValue), await card.certificate(file === 'sign' ? 'sign-ca' : 'auth-ca')]);
     }
-    const verdict = await checkValidity({ certificate, issuer, clock: systemClock });
+    if (o.responder !== undefined && !/^https?:\/\/\S+$/.test(o.responder)) throw new ClientError('CLIENT_OPTIONS_INVALID', 'malformed', `--responder ${JSON.stringify(o.responder)} is not an http(s) URL`);
+    const verdict = await checkValidity({ certificate, issuer, clock: systemClock, ...(o.responder ? { responders: [o.responder] } : {}) });
     if (o.json) printJson(verdict);
     else print(verdict.text);
     if (verdict.status !== 'valid') process.exitCode = verdict.status === 'unavailable' ? 3 : 2;

@@ -145,7 +145,7 @@ export async function buildAgent(options: AgentOptions): Promise<FastifyInstance
       .header('content-security-policy', AGENT_PAGE_CSP)
       .header('x-frame-options', 'DENY')
       .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer')
+      .header('referrer-policy', 'same-origin')
       .header('cache-control', 'no-store')
       .send(
         html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${agentText(lang, 'title')}</title><style>${raw(AGENT_STYLE)}</style></head><body><main><h1>${agentText(lang, 'title')}</h1>${body}</main></body></html>`

@@ -11,33 +11,42 @@ export interface WebPageRoute {
   url: string;
   /** Below `web/`. */
   file: string;
+  /** The page talks to the resident's local client agent (its CSP allows the agent in connect-src). */
+  agent?: boolean;
 }
 
 export const WEB_PAGES: readonly WebPageRoute[] = [
   { url: '/counter', file: 'counter/index.html' },
   // The papers handed to the resident, one print layout for all of them (web/counter/print/).
   ...['certificate-copy', 'usage-guide', 'receipt', 'notice'].map((paper) => ({ url: `/counter/print/${paper}`, file: 'counter/print.html' })),
+  // The public portal (docs/portal.md): one page script, the view chosen by the path.
+  { url: '/', file: 'portal/index.html' },
+  { url: '/client', file: 'portal/index.html' },
+  { url: '/trust-anchors', file: 'portal/index.html' },
+  { url: '/online', file: 'portal/index.html', agent: true },
 ];
 
 /**
  * Only our own files: no inline script or style, no other origin (the counter works without any outside
  * network resource), no framing (a framed counter page could be click-jacked into issuing).
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+function contentSecurityPolicy(connect: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    ["connect-src 'self'", ...connect].join(' '),
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-function securityHeaders(reply: FastifyReply): FastifyReply {
+function securityHeaders(reply: FastifyReply, connect: readonly string[] = []): FastifyReply {
   return reply
-    .header('content-security-policy', CONTENT_SECURITY_POLICY)
+    .header('content-security-policy', contentSecurityPolicy(connect))
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
     .header('x-frame-options', 'DENY');
@@ -47,15 +56,21 @@ function notFound(url: string): JpkiError {
   return new JpkiError('NOT_FOUND', 'not-found', `no such resource: GET ${url.split('?')[0]}`);
 }
 
-export async function webRoutes(app: FastifyInstance): Promise<void> {
+export interface WebRoutesOptions {
+  /** The resident's local client agent, allowed in connect-src of the pages that use it. */
+  agentUrl?: string;
+}
+
+export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions = {}): Promise<void> {
   for (const page of WEB_PAGES) {
+    const connect = page.agent && opts.agentUrl ? [new URL(opts.agentUrl).origin] : [];
     app.get(page.url, async (request, reply) => {
       const html = await webPage(page.file);
       if (!html) throw notFound(request.url);
       // Pages show personal data once logged in: never kept by a cache.
-      return securityHeaders(reply).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+      return securityHeaders(reply, connect).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
     });
-    app.get(`${page.url}/`, async (_request, reply) => reply.redirect(page.url, 308));
+    if (page.url !== '/') app.get(`${page.url}/`, async (_request, reply) => reply.redirect(page.url, 308));
   }
 
   app.get<{ Params: { '*': string } }>('/web/*', async (request, reply) => {
