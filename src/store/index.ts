@@ -45,7 +45,7 @@ export {
   type NewResidentEvent,
   type ResidentSearch,
 } from './residents.js';
-export { OperatorRepository, type OperatorRecord, type OperatorRole, type SessionRecord } from './operators.js';
+export { OperatorRepository, type OperatorRecord, type OperatorRole, type SessionRecord, type LoginCounters } from './operators.js';
 export {
   CounterRecordRepository,
   type ApplicationRecord,
