@@ -37,6 +37,11 @@ export interface CaDependencies {
   keys: KeyManager;
   clock: Clock;
   urls: PublicationUrls;
+  /**
+   * Publishes a partition's CRL and its delta before the first certificate naming them is signed (the CRL
+   * updater), so a relying party never gets a 404 for a URL in a certificate.
+   */
+  crlPartitions?: { ensure(caId: string, municipality: string): Promise<void> };
 }
 
 /** A request the counter (or `jpki ca issue`) hands the CA: decisions about who already made. */
@@ -279,6 +284,7 @@ export class CertificationAuthorities {
     const authority = await this.forPrefecture(req.prefecture);
     const { spki, key } = subjectKey(req.publicKey);
     checkKeyStrength(key, { minRsaBits: 2048 });
+    if (req.municipality !== undefined) await this.deps.crlPartitions?.ensure(authority.id, req.municipality);
     const signer = await this.signerFor(authority);
     const now = this.deps.clock.now();
     const validity = residentValidity(now, RESIDENT_VALIDITY_YEARS);

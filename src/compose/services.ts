@@ -98,12 +98,15 @@ export async function openServices(globals: InstallationLocation, options: OpenO
   }
   const publicUrl = options.publicUrl ?? process.env.JPKI_PUBLIC_URL ?? config.publicUrl ?? DEFAULT_PUBLIC_URL;
   const urls = publicationUrls(publicUrl);
-  const ca = new CertificationAuthorities({ store, keys, clock, urls });
+  // The CA asks the CRL updater (made below) to publish a partition's CRLs before it signs into it.
+  const partitions = { updater: undefined as CrlUpdater | undefined };
+  const ca = new CertificationAuthorities({ store, keys, clock, urls, crlPartitions: { ensure: (caId, m) => partitions.updater!.ensurePartition(caId, m) } });
   const crls = new CrlPublisher({ store, clock, urls, authorities: ca });
   const statusFeed = new StatusChangeFeed(store.db, store.statusChanges);
   const ocspResponders = new OcspResponderCertificates({ store, keys, clock, authorities: ca });
   const ocsp = createOcspService({ store, clock, responders: ocspResponders, feed: statusFeed, onError: reportBackgroundError('ocsp') });
   const crlUpdater = new CrlUpdater({ store, clock, publisher: crls, feed: statusFeed, onError: reportBackgroundError('crl-updater') });
+  partitions.updater = crlUpdater;
   const register = new ResidentRegister({ store, clock });
   const counter = createCounter({
     store,

@@ -41,11 +41,9 @@ export async function initialize(services: Services, keyAlgorithm: string, actor
     return false;
   }
   print(`created ${r.authorities} CAs (47 prefectural governors, the JPKI bridge, the government bridge, the agency) and ${r.crossCertificates} cross-certificates`);
-  for (const a of await services.ca.list()) {
-    await services.crls.generate(a.id, { type: 'full' }, actor);
-    await services.crls.generate(a.id, { type: 'arl' }, actor);
-  }
-  print('published the first CRL and ARL of every CA');
+  // Every CRL a CA certificate or a CRL names (full, delta, ARL) exists before anyone can ask for it.
+  await services.crlUpdater.runOnce();
+  print('published the first full CRL, delta CRL and ARL of every CA');
   return true;
 }
 

@@ -46,11 +46,13 @@ export function registerServe(program: Command): void {
           const seed = await seedDemoInstallation(services);
           if (seed) printDemo(seed);
         }
+        // CRLs on schedule and after revocations; its first pass publishes whatever is missing before the
+        // port opens, since the HTTP edge only ever serves stored CRLs
+        await services.crlUpdater.start();
         app = await buildApp(services);
         await app.listen({ port, host: o.host });
-        // the revocation status jobs: responder renewal and pre-signing, CRLs on schedule and after revocations
+        // the OCSP jobs: responder renewal and pre-signing
         services.ocsp.startUpdater({ presign: o.ocspPresign });
-        await services.crlUpdater.start();
       } catch (e) {
         await app?.close();
         await services.close();
