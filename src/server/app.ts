@@ -1,6 +1,8 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Services } from '../compose/services.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { clientErrorHandler, DEFAULT_LIMITS, frameworkErrorHandler, limitOptions, type ServerLimits } from './limits.js';
 import { publicationRoutes } from './routes/publication.js';
 import { ocspRoutes } from './routes/ocsp.js';
 import { crlRoutes } from './routes/crl.js';
@@ -9,6 +11,13 @@ import { webRoutes } from './routes/web.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** Time and size limits of requests and connections (DEFAULT_LIMITS; tests shorten them). */
+  limits?: Partial<ServerLimits>;
+  /**
+   * The reverse proxies whose X-Forwarded-For/-Proto to believe (fastify's trustProxy: true, or addresses and
+   * CIDRs such as "127.0.0.1,10.0.0.0/8"): behind a TLS proxy the session cookie is then Secure.
+   */
+  trustProxy?: boolean | string;
 }
 
 /**
@@ -16,12 +25,16 @@ export interface AppOptions {
  * call a module's front door and shape the reply; errors go through one handler.
  */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const serverOptions: FastifyHttpOptions<Server> = {
     logger: options.logger ?? false,
-    bodyLimit: 1 << 20,
-    // Keep-alive for relying parties hammering OCSP/CRLs; close idle sockets eventually.
-    keepAliveTimeout: 30_000,
-  });
+    ...limitOptions(limits),
+    trustProxy: options.trustProxy ?? false,
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
+  };
+  const app = Fastify(serverOptions) as unknown as FastifyInstance;
+  app.server.maxConnections = limits.maxConnections;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Each route plugin gets the one service it serves, not the whole composition (ARCHITECTURE.md).

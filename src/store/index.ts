@@ -4,6 +4,7 @@ import type { Database, SqlExecutor } from './database.js';
 import { SqliteDatabase } from './sqlite.js';
 import { PostgresDatabase } from './postgres.js';
 import { migrate } from './migrate.js';
+import { StoreError } from './errors.js';
 import { AuditLog, type AuditEntry } from './audit-log.js';
 import { AuthorityRepository } from './authorities.js';
 import { CertificateRepository } from './certificates.js';
@@ -125,6 +126,10 @@ export function isPostgresUrl(url: string): boolean {
  */
 export async function openStore(url: string, options: { clock?: Clock } = {}): Promise<Store> {
   const clock = options.clock ?? systemClock;
+  // A URL with any other scheme (mysql://, file:, a typo) would otherwise be taken as a SQLite file name.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
+  if (scheme !== undefined && !isPostgresUrl(url) && scheme.toLowerCase() !== 'sqlite' && url !== ':memory:')
+    throw new StoreError('DATABASE_URL_INVALID', 'malformed', `unknown database URL scheme ${JSON.stringify(`${scheme}:`)}: use postgres://…, postgresql://…, sqlite:PATH or a file path`);
   const db = isPostgresUrl(url) ? await PostgresDatabase.open(url) : new SqliteDatabase(url.replace(/^sqlite:/, ''));
   try {
     await migrate(db, clock.now().getTime());

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFileBounded } from '../../common/bounded-read.js';
 import { join } from 'node:path';
 import { JpkiError } from '../../common/errors.js';
 import { parseScope } from '../../ca/crl-publisher.js';
@@ -10,10 +11,14 @@ import { globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
 import { print, printJson, printTable } from '../output.js';
 
+/** A CSR or public key is a few KiB; 64 KiB is generous. */
+const MAX_KEY_INPUT_BYTES = 64 << 10;
+
 function readInput(path: string, what: string): Buffer {
   try {
-    return readFileSync(path);
+    return readFileBounded(path, MAX_KEY_INPUT_BYTES, what);
   } catch (e) {
+    if (e instanceof JpkiError) throw e;
     throw new JpkiError('INPUT_UNREADABLE', 'not-found', `cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
