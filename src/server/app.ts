@@ -9,6 +9,19 @@ import { crlRoutes } from './routes/crl.js';
 import { counterApi } from './routes/counter/index.js';
 import { webRoutes } from './routes/web.js';
 
+/** A route as registered: what the fuzz tests walk, so that every route anyone adds is attacked too. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route of the app (HEAD left out), in registration order. */
+    routeList: RegisteredRoute[];
+  }
+}
+
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Time and size limits of requests and connections (DEFAULT_LIMITS; tests shorten them). */
@@ -35,6 +48,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   };
   const app = Fastify(serverOptions) as unknown as FastifyInstance;
   app.server.maxConnections = limits.maxConnections;
+  const routeList: RegisteredRoute[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (route) => {
+    for (const method of ([] as string[]).concat(route.method)) if (method !== 'HEAD') routeList.push({ method, url: route.url });
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Each route plugin gets the one service it serves, not the whole composition (ARCHITECTURE.md).
