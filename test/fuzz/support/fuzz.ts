@@ -24,6 +24,8 @@ export interface FuzzSession<T extends FuzzInput> {
   check(input: T): Promise<void> | void;
   /** After the run: whatever must hold of the state the inputs left (audit chain, no partial rows). */
   verifyState?(): Promise<void>;
+  /** The input as kept in the corpus (paths of the session's temporary directory written as $DATA). */
+  portable?(input: T): T;
   close(): Promise<void>;
 }
 
