@@ -80,6 +80,11 @@ async function fuzz(target: FuzzTarget<FuzzInput>, minutes: number, seed: number
 
 const { names, minutes, seed } = parseArgs(process.argv.slice(2));
 let ok = true;
+// An unhandled rejection is a finding too: an entry point left a promise nobody waits for.
+process.on('unhandledRejection', (e) => {
+  ok = false;
+  process.stdout.write(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+});
 for (const name of names) {
   const s = seed ?? Math.floor(Math.random() * 2 ** 31);
   ok = (await fuzz(TARGETS.find((t) => t.name === name)!, minutes, s)) && ok;
