@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     setupFiles: ['test/support/setup.ts'],
+    // builds the CLI once, so spawned `jpki` processes run today's sources, fast (test/support/global-setup.ts)
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

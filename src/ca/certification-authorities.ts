@@ -90,6 +90,8 @@ export interface InitializeOptions {
   /** Prefectures to create (default: all 47). */
   prefectures?: readonly Prefecture[];
   actor: string;
+  /** Called as each CA's key pair and certificate are made (`done` of `total`), for a progress line. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface InitializeResult {
@@ -139,35 +141,41 @@ export class CertificationAuthorities {
     // Key labels carry a generation suffix: a half-finished earlier attempt never blocks a new one.
     const generation = `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
 
-    const created: { def: AuthorityDefinition; record: Omit<AuthorityRecord, 'crlNumber'>; signer: Signer }[] = [];
-    for (const def of definitions) {
-      const key = await this.deps.keys.createKey(`${def.id}-${generation}`, spec);
-      const signer = await this.deps.keys.getSigner(key.uri, algorithm);
-      const subject = subjectDer(def);
-      const der = await signTbs(
-        selfSignedCaTbs({ serial: randomSerial(), signatureAlgorithm: algorithm, subject, subjectPublicKeyInfo: key.publicKey, ...validity }),
-        signer,
-      );
-      created.push({
-        def,
-        signer,
-        record: {
-          id: def.id,
-          kind: def.kind,
-          prefecture: def.prefecture?.code ?? null,
-          name: def.name,
-          nameEn: def.nameEn,
-          subject,
-          keyId: keyIdentifierOf(key.publicKey),
-          keyUri: key.uri,
-          signatureAlgorithm: algorithm,
-          certificate: der,
-          notBefore: validity.notBefore.getTime(),
-          notAfter: validity.notAfter.getTime(),
-          createdAt: now.getTime(),
-        },
-      });
-    }
+    // All key pairs at once: the key store works on the thread pool (or the token's sessions), so the
+    // generation spreads over every core instead of one key after another (issue 11: first start ≤ 5 s).
+    let done = 0;
+    options.onProgress?.(0, definitions.length);
+    const created: { def: AuthorityDefinition; record: Omit<AuthorityRecord, 'crlNumber'>; signer: Signer }[] = await Promise.all(
+      definitions.map(async (def) => {
+        const key = await this.deps.keys.createKey(`${def.id}-${generation}`, spec);
+        const signer = await this.deps.keys.getSigner(key.uri, algorithm);
+        const subject = subjectDer(def);
+        const der = await signTbs(
+          selfSignedCaTbs({ serial: randomSerial(), signatureAlgorithm: algorithm, subject, subjectPublicKeyInfo: key.publicKey, ...validity }),
+          signer,
+        );
+        options.onProgress?.(++done, definitions.length);
+        return {
+          def,
+          signer,
+          record: {
+            id: def.id,
+            kind: def.kind,
+            prefecture: def.prefecture?.code ?? null,
+            name: def.name,
+            nameEn: def.nameEn,
+            subject,
+            keyId: keyIdentifierOf(key.publicKey),
+            keyUri: key.uri,
+            signatureAlgorithm: algorithm,
+            certificate: der,
+            notBefore: validity.notBefore.getTime(),
+            notAfter: validity.notAfter.getTime(),
+            createdAt: now.getTime(),
+          },
+        };
+      }),
+    );
     const byId = new Map(created.map((c) => [c.def.id, c]));
     const crosses: { issuerId: string; subjectId: string; serial: string; der: Buffer }[] = [];
     for (const link of crossLinks(definitions)) {

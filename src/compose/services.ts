@@ -9,21 +9,15 @@ import { OcspResponderCertificates } from '../ca/ocsp-responder-certificates.js'
 import { createOcspService, type OcspService } from '../ocsp/index.js';
 import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
 import { openKeyManager, type KeyManager, type KmsConfig } from '../kms/index.js';
-import { openStore, StatusChangeFeed, type Store } from '../store/index.js';
+import { StatusChangeFeed, type Store } from '../store/index.js';
 import { ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
 import { issuerMasterKey } from '../reader/index.js';
-import { readConfig, type InstallationConfig } from './data-dir.js';
+import type { InstallationConfig } from './data-dir.js';
+import { openInstallation, type InstallationLocation } from './installation.js';
 
-/** Where an installation lives: its data directory and its database. */
-export interface InstallationLocation {
-  /** Absolute path of the data directory. */
-  dataDir: string;
-  /** Database URL: postgres://… or a SQLite file path. */
-  databaseUrl: string;
-  /** Whether --db or JPKI_DATABASE_URL named it (else the saved or default one applies). */
-  databaseUrlExplicit: boolean;
-}
+export type { InstallationLocation } from './installation.js';
+export { databaseUrlFor } from './installation.js';
 
 /** Everything a command or the server works with, opened once and closed once (the composition root). */
 export interface Services {
@@ -54,6 +48,8 @@ export interface Services {
 export interface OpenOptions {
   /** Overrides of the saved configuration (from `jpki init` / `jpki serve` options). */
   config?: InstallationConfig;
+  /** Whether a missing data directory and database may be created (default true; the CLI's commands other than init and serve say false). */
+  create?: boolean;
   publicUrl?: string;
   clock?: Clock;
 }
@@ -71,12 +67,6 @@ export function kmsConfigFor(dataDir: string, config: InstallationConfig): KmsCo
   return { type: 'pkcs11', module: config.kms.module, token: config.kms.token, pin: pkcs11Pin(dataDir) };
 }
 
-/** The database URL: --db / JPKI_DATABASE_URL, else the one saved at init, else <data>/jpki.sqlite. */
-export function databaseUrlFor(globals: InstallationLocation, config: InstallationConfig | undefined, explicit: boolean): string {
-  if (explicit) return globals.databaseUrl;
-  return config?.databaseUrl ?? globals.databaseUrl;
-}
-
 /** A failure in a background job (no caller to throw to): one line on stderr, no stack (JPKI_DEBUG adds it). */
 function reportBackgroundError(job: string): (e: unknown) => void {
   return (e) => {
@@ -86,9 +76,8 @@ function reportBackgroundError(job: string): (e: unknown) => void {
 }
 
 export async function openServices(globals: InstallationLocation, options: OpenOptions = {}): Promise<Services> {
-  const config = options.config ?? readConfig(globals.dataDir) ?? { kms: { type: 'soft' as const } };
   const clock = options.clock ?? systemClock;
-  const store = await openStore(databaseUrlFor(globals, config, globals.databaseUrlExplicit), { clock });
+  const { config, store } = await openInstallation(globals, { clock, ...(options.config ? { config: options.config } : {}), ...(options.create !== undefined ? { create: options.create } : {}) });
   let keys: KeyManager;
   try {
     keys = await openKeyManager(kmsConfigFor(globals.dataDir, config));

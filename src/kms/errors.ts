@@ -21,6 +21,8 @@ export type KmsErrorCode =
   | 'KMS_PKCS11_MODULE_MISSING' // the PKCS#11 module file is absent or not loadable
   | 'KMS_TOKEN_NOT_FOUND' // no token with that label
   | 'KMS_TOKEN_AMBIGUOUS' // several tokens share the label
+  | 'KMS_TOKEN_EXISTS' // initialising a token with a label already in use
+  | 'KMS_NO_FREE_SLOT' // no slot with an uninitialised token to initialise
   | 'KMS_PIN_INCORRECT'
   | 'KMS_PIN_LOCKED'
   | 'KMS_MECHANISM_UNSUPPORTED' // the token lacks a mechanism we need

@@ -86,6 +86,12 @@ async function loadPkcs11(): Promise<typeof import('./pkcs11.js')> {
   }
 }
 
+/** Initialises a new token on a PKCS#11 module (`jpki init --pkcs11-init-token`); see pkcs11-session.ts. */
+export async function initPkcs11Token(options: import('./pkcs11-session.js').TokenInitOptions): Promise<void> {
+  await loadPkcs11(); // the addon, with its clear error when it is missing
+  return (await import('./pkcs11-session.js')).initPkcs11Token(options);
+}
+
 export async function openKeyManager(config: KmsConfig): Promise<KeyManager> {
   switch (config?.type) {
     case 'soft':

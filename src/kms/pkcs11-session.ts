@@ -176,6 +176,54 @@ function findSlot(m: LoadedModule, label: string): { slot: Handle; info: pkcs11j
   );
 }
 
+export interface TokenInitOptions {
+  module: string;
+  label: string;
+  soPin: string;
+  /** The user PIN the key store will log in with. */
+  pin: string;
+}
+
+/**
+ * Initialises a new token, as `softhsm2-util --init-token --free` does but through PKCS#11 itself, so it works
+ * with any module that allows C_InitToken: the first slot whose token is not initialised gets `label` and the
+ * SO PIN, then the SO sets the user PIN. A label already in use is refused (a token is never re-initialised:
+ * that would destroy its keys).
+ */
+export async function initPkcs11Token(o: TokenInitOptions): Promise<void> {
+  const m = acquireModule(o.module);
+  try {
+    let free: Handle | undefined;
+    for (const slot of m.lib.C_GetSlotList(true)) {
+      const info = m.lib.C_GetTokenInfo(slot);
+      const initialised = (info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) !== 0;
+      if (initialised && info.label.trimEnd() === o.label)
+        throw new KmsError('KMS_TOKEN_EXISTS', 'conflict', `a token labelled ${o.label} already exists in ${o.module}: drop --pkcs11-init-token to use it`, { token: o.label });
+      if (!initialised) free ??= slot;
+    }
+    if (!free) throw new KmsError('KMS_NO_FREE_SLOT', 'unavailable', `${o.module} has no slot with an uninitialised token to initialise`, { module: o.module });
+    try {
+      m.lib.C_InitToken(free, o.soPin, o.label);
+    } catch (e) {
+      throw tokenError(e, 'initialising the token', o.label);
+    }
+    // SoftHSM moves an initialised token to a slot of its own: find it again by label
+    const slot = findSlot(m, o.label).slot;
+    const session = m.lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    try {
+      m.lib.C_Login(session, pkcs11js.CKU_SO, o.soPin);
+      m.lib.C_InitPIN(session, o.pin);
+      m.lib.C_Logout(session);
+    } catch (e) {
+      throw tokenError(e, 'setting the user PIN', o.label);
+    } finally {
+      m.lib.C_CloseSession(session);
+    }
+  } finally {
+    releaseModule(m);
+  }
+}
+
 export const openPkcs11Token: OpenPkcs11Token = async (options) => {
   const poolSize = options.sessions ?? 4;
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 64)

@@ -1,8 +1,6 @@
 import type { Clock } from '../common/clock.js';
 import { systemClock } from '../common/clock.js';
 import type { Database, SqlExecutor } from './database.js';
-import { SqliteDatabase } from './sqlite.js';
-import { PostgresDatabase } from './postgres.js';
 import { migrate } from './migrate.js';
 import { StoreError } from './errors.js';
 import { AuditLog, type AuditEntry } from './audit-log.js';
@@ -128,9 +126,12 @@ export async function openStore(url: string, options: { clock?: Clock } = {}): P
   const clock = options.clock ?? systemClock;
   // A URL with any other scheme (mysql://, file:, a typo) would otherwise be taken as a SQLite file name.
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
-  if (scheme !== undefined && !isPostgresUrl(url) && scheme.toLowerCase() !== 'sqlite' && url !== ':memory:')
+  if (scheme !== undefined && !isPostgresUrl(url) && scheme.toLowerCase() !== 'sqlite')
     throw new StoreError('DATABASE_URL_INVALID', 'malformed', `unknown database URL scheme ${JSON.stringify(`${scheme}:`)}: use postgres://…, postgresql://…, sqlite:PATH or a file path`);
-  const db = isPostgresUrl(url) ? await PostgresDatabase.open(url) : new SqliteDatabase(url.replace(/^sqlite:/, ''));
+  // each driver is loaded only when used (pg alone costs a CLI command ~50 ms of start-up)
+  const db = isPostgresUrl(url)
+    ? await (await import('./postgres.js')).PostgresDatabase.open(url)
+    : new (await import('./sqlite.js')).SqliteDatabase(url.replace(/^sqlite:/, ''));
   try {
     await migrate(db, clock.now().getTime());
   } catch (e) {

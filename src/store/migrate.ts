@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../common/project-root.js';
 import type { Dialect } from './database.js';
 import type { SqliteDatabase } from './sqlite.js';
 import type { PostgresDatabase } from './postgres.js';
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATIONS_DIR = join(PROJECT_ROOT, 'src', 'store', 'migrations');
 
 const TOKENS: Record<Dialect, Record<string, string>> = {
   sqlite: { BLOB: 'BLOB', BIGINT: 'INTEGER', AUTOID: 'INTEGER PRIMARY KEY AUTOINCREMENT' },

@@ -66,7 +66,8 @@ describe.runIf(needs('SoftHSM2 (softhsm2 package)', softHsmAvailable()))('CA key
   });
 
   it('a wrong PIN is a clear error, not a crash', () => {
-    const r = jpki(['--data', data, 'ca', 'list'], { env: { ...env, JPKI_PKCS11_PIN: 'wrong-pin' } });
+    // a command that signs (`ca list` only reads the database and never opens the token)
+    const r = jpki(['--data', data, 'ca', 'crl', '--ca', 'pref-13', '--out', join(data, 'x.crl')], { env: { ...env, JPKI_PKCS11_PIN: 'wrong-pin' } });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/PIN/);
     expect(r.stderr).not.toMatch(/\n\s+at /);

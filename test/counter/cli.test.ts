@@ -184,7 +184,8 @@ describe('jpki serve seeds the demo register on an empty data directory', () => 
     const served = await startJpki(['--data', join(dir, 'demo'), 'serve', '--port', '0', '--key-algorithm', 'p256'], /jpki listening on/);
     try {
       const out = served.output();
-      expect(out).toContain('demo password for all of them: demo-counter-2004');
+      expect(out).toContain('demo password: demo-counter-2004');
+      expect(out).toMatch(/counter terminal: http:\/\/127\.0\.0\.1:\d+\/counter/);
       expect(out).toContain('first resident: 公的\u3000一郎');
       const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1];
       const login = await fetch(`http://127.0.0.1:${port}/api/counter/login`, {

@@ -3,12 +3,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFileBounded } from '../../common/bounded-read.js';
 import { join } from 'node:path';
 import { JpkiError } from '../../common/errors.js';
-import { parseScope } from '../../ca/crl-publisher.js';
 import { authorityView } from '../../ca/authority-view.js';
 import { fingerprint } from '../../pki/signed.js';
 import { toPem } from '../../pki/pem.js';
 import { globalOptions } from '../global-options.js';
-import { withServices } from '../with-services.js';
+import { withInstallation, withServices } from '../with-services.js';
 import { print, printJson, printTable } from '../output.js';
 
 /** A CSR or public key is a few KiB; 64 KiB is generous. */
@@ -30,8 +29,9 @@ export function registerCa(program: Command): void {
     .description('every CA with its subject, validity and fingerprints')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }, cmd: Command) =>
-      withServices(globalOptions(cmd), async (s) => {
-        const rows = (await s.ca.list()).map(authorityView);
+      // read straight from the database: the quickest command people script against (issue 11)
+      withInstallation(globalOptions(cmd), async ({ store }) => {
+        const rows = (await store.authorities.list()).map(authorityView);
         if (rows.length === 0) throw new JpkiError('CA_NOT_INITIALIZED', 'conflict', 'no CAs yet: run `jpki init` first');
         if (o.json) return printJson(rows);
         for (const r of rows) {
@@ -129,6 +129,7 @@ export function registerCa(program: Command): void {
     .option('--pem', 'write PEM (-----BEGIN X509 CRL-----)')
     .action(async (o: { ca: string; scope: string; out: string; pem?: boolean }, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
+        const { parseScope } = await import('../../ca/crl-publisher.js');
         const crl = await s.crls.generate(o.ca, parseScope(o.scope), 'cli');
         writeFileSync(o.out, o.pem ? toPem(crl.der, 'X509 CRL') : crl.der);
         print(`CRL ${crl.crlNumber} of ${o.ca} (${crl.scope}): ${crl.entries} entries, next update ${new Date(crl.nextUpdate).toISOString()}; written to ${o.out}`);

@@ -1,3 +1,5 @@
+// @peculiar/x509 needs the Reflect polyfill before it loads (this is the CLI's only user of it)
+import 'reflect-metadata';
 import type { Command } from 'commander';
 import { X509Certificate } from '@peculiar/x509';
 import { resolve } from 'node:path';

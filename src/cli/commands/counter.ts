@@ -251,11 +251,9 @@ export async function seedDemoInstallation(s: Services): Promise<DemoSeed | unde
   return seed;
 }
 
-/** The start-up lines of `jpki serve` about the demo. */
+/** The start-up lines of `jpki serve` about the demo it seeded (how to log in is said on every start). */
 export function printDemo(seed: DemoSeed): void {
   print(`seeded the demo register: ${seed.residents.length} residents, ${seed.operators.length} operators, ${seed.devices.length} key-pair generation devices`);
   print(`  first resident: ${seed.residents[0]!.name} (${seed.residents[0]!.id}) at ${seed.residents[0]!.municipality}`);
-  print(`  demo operators: ${seed.operators.map((o) => `${o.name} (${o.municipality}, ${o.role})`).join(', ')}`);
-  print(`  demo password for all of them: ${seed.password}`);
   print(`  devices: ${seed.devices.map((d) => `${d.id} → ${d.uri}`).join(', ')}`);
 }

@@ -1,23 +1,57 @@
 import type { Command } from 'commander';
-import { isIP } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import { JpkiError } from '../../common/errors.js';
-import { buildApp } from '../../server/app.js';
 import { DEFAULT_LIMITS } from '../../server/limits.js';
-import { ensureDataDir, readConfig, writeConfig } from '../../compose/data-dir.js';
 import { globalOptions } from '../global-options.js';
-import { openServices } from '../../compose/services.js';
 import { print } from '../output.js';
-import { initialize } from './init.js';
-import { printDemo, seedDemoInstallation } from './counter.js';
+import { KEY_ALGORITHMS } from './init.js';
+import type { Services } from '../../compose/services.js';
+
+/**
+ * Claims the port for a moment, before anything is initialised: a taken port is said at once (not after the
+ * first start's key generation), and port 0 becomes the port the system chose, so the URLs written into
+ * certificates name the port the server really listens on.
+ */
+export async function claimPort(host: string, port: number): Promise<number> {
+  const server = createServer();
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host, exclusive: true }, () => resolve((server.address() as { port: number }).port));
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new JpkiError('SERVE_PORT_IN_USE', 'unavailable', `port ${port} on ${host} is already in use (another jpki serve?): choose another with --port N or PORT=N`, { port, host });
+    if (code === 'EACCES') throw new JpkiError('SERVE_PORT_REFUSED', 'unavailable', `may not listen on port ${port} of ${host} (ports below 1024 need privileges): use --port N`, { port, host });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new JpkiError('SERVE_HOST_INVALID', 'malformed', `--host ${host} is not an address of this machine`, { host });
+    throw e;
+  } finally {
+    if (server.listening) await new Promise((r) => server.close(r));
+  }
+}
+
+/** How to reach the counter terminal and log in, said on every start (not only the first). */
+async function counterLines(s: Services, base: string): Promise<string[]> {
+  const [{ DEMO_OPERATORS, DEMO_PASSWORD, verifyPassword }] = await Promise.all([import('../../counter/index.js')]);
+  const lines = [`counter terminal: ${base}/counter`];
+  const operators = await s.counter.operators.list();
+  if (operators.length === 0) return [...lines, '  no operator yet: add one with `jpki operator add --municipality 13103 --name NAME --role supervisor`'];
+  const demo = operators.filter((o) => DEMO_OPERATORS.some((d) => d.name === o.name));
+  const first = demo[0] && (await s.counter.operators.byName(demo[0].name));
+  if (first && (await verifyPassword(DEMO_PASSWORD, first.passwordHash)))
+    return [...lines, `  log in as a demo operator: ${demo.map((o) => `${o.name} (${o.municipalityName}, ${o.role})`).join(', ')}`, `  demo password: ${DEMO_PASSWORD}`];
+  return [...lines, `  log in with an operator account: ${operators.length} operator(s), see \`jpki operator list\`; \`jpki operator add\` adds one`];
+}
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the service over HTTP (initialises an empty data directory first)')
-    .option('--port <port>', 'TCP port', process.env.JPKI_PORT ?? '8080')
+    .option('--port <port>', 'TCP port (env PORT)', process.env.PORT ?? '8080')
     .option('--host <host>', 'listen address', process.env.JPKI_HOST ?? '127.0.0.1')
-    .option('--public-url <url>', 'public base URL written into certificates (env JPKI_PUBLIC_URL)')
-    .option('--key-algorithm <alg>', 'CA key algorithm when initialising', 'rsa2048')
+    .option('--public-url <url>', 'public base URL written into certificates (env JPKI_PUBLIC_URL; default: the address the server listens on); saved only when given')
+    .option('--key-algorithm <alg>', `CA key algorithm when initialising: ${KEY_ALGORITHMS.join(', ')}`, 'rsa2048')
     .option('--no-demo', 'do not seed the demo resident register on an empty data directory')
     .option('--ocsp-presign <mode>', 'OCSP responses: on-demand (signed on first request) or all (every certificate signed ahead)', 'on-demand')
     .option('--max-connections <n>', 'connections held at once; more are dropped at accept', String(DEFAULT_LIMITS.maxConnections))
@@ -29,7 +63,7 @@ export function registerServe(program: Command): void {
     .action(async (o: { port: string; host: string; publicUrl?: string; keyAlgorithm: string; demo: boolean; ocspPresign: string; maxConnections: string; trustProxy?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--port ${o.port} is not a TCP port`);
+      if (!/^\d+$/.test(o.port) || port > 65535) throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--port ${o.port} is not a TCP port (0–65535)`);
       if (o.ocspPresign !== 'on-demand' && o.ocspPresign !== 'all')
         throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--ocsp-presign ${JSON.stringify(o.ocspPresign)}: use on-demand or all`);
       const maxConnections = Number(o.maxConnections);
@@ -38,21 +72,34 @@ export function registerServe(program: Command): void {
       const trustProxy = o.trustProxy === undefined || o.trustProxy === '' ? false : parseTrustProxy(o.trustProxy);
       if (o.publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(o.publicUrl))
         throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--public-url ${JSON.stringify(o.publicUrl)} is not an http(s) URL`);
-      ensureDataDir(g.dataDir);
-      // With no public URL configured anywhere, certificates point at this server itself.
-      const saved = readConfig(g.dataDir);
+      const [{ dataDirExists, readConfig, writeConfig }, { openServices }, { buildApp }, { initialize }, { printDemo, seedDemoInstallation }] = await Promise.all([
+        import('../../compose/data-dir.js'),
+        import('../../compose/services.js'),
+        import('../../server/app.js'),
+        import('./init.js'),
+        import('./counter.js'),
+      ]);
+      const saved = dataDirExists(g.dataDir) ? readConfig(g.dataDir) : undefined;
+      // before anything is created: a taken port fails now, and nothing is saved
+      const actualPort = await claimPort(o.host, port);
       const listenHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
-      const publicUrl =
-        o.publicUrl ?? (process.env.JPKI_PUBLIC_URL || saved?.publicUrl || port === 0 ? undefined : `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`);
-      const services = await openServices(g, { ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}) });
+      const ownAddress = `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${actualPort}`;
+      // With no public URL given or saved, certificates point at this server itself, as it listens now.
+      const publicUrl = o.publicUrl ?? (process.env.JPKI_PUBLIC_URL || saved?.publicUrl ? undefined : ownAddress);
+      const services = await openServices(g, { create: true, ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}) });
       let app;
       try {
-        // a new installation remembers its public URL, so later `jpki ca issue` runs write the same one
-        if (!saved) writeConfig(g.dataDir, { ...services.config, ...(publicUrl ? { publicUrl } : {}) });
         if (!(await services.ca.isInitialized())) {
           print(`empty data directory ${g.dataDir}: initialising`);
           await initialize(services, o.keyAlgorithm, 'system');
         }
+        // a new installation remembers its database, and its public URL only when one was given
+        if (!saved)
+          writeConfig(g.dataDir, {
+            kms: services.config.kms,
+            ...(g.databaseUrlExplicit ? { databaseUrl: g.databaseUrl } : {}),
+            ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
+          });
         // the demo register and counter (docs/counter.md), only into an empty register
         if (o.demo) {
           const seed = await seedDemoInstallation(services);
@@ -62,17 +109,16 @@ export function registerServe(program: Command): void {
         // port opens, since the HTTP edge only ever serves stored CRLs
         await services.crlUpdater.start();
         app = await buildApp(services, { limits: { maxConnections }, trustProxy });
-        await app.listen({ port, host: o.host });
+        await app.listen({ port: actualPort, host: o.host });
         // the OCSP jobs: responder renewal and pre-signing
         services.ocsp.startUpdater({ presign: o.ocspPresign });
+        for (const line of await counterLines(services, ownAddress)) print(line);
       } catch (e) {
         await app?.close();
         await services.close();
         throw e;
       }
-      const address = app.server.address();
-      const actual = typeof address === 'object' && address ? address.port : port;
-      print(`jpki listening on http://${o.host}:${actual} (public URL ${services.publicUrl}, store ${services.store.db.description})`);
+      print(`jpki listening on ${ownAddress} (public URL ${services.publicUrl}, store ${services.store.db.description})`);
       const stop = async () => {
         await app.close();
         await services.close();

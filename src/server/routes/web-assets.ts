@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { transform } from 'esbuild';
+import { PROJECT_ROOT } from '../../common/project-root.js';
 
 /**
  * The browser side's files (the `web/` tree) as the server hands them out. No build step: a request for
@@ -9,7 +10,7 @@ import { transform } from 'esbuild';
  * type check is `tsc --noEmit -p .`), cached until the file changes. Everything else is served as it is,
  * by an allow-list of types; nothing outside `web/` is ever read.
  */
-export const WEB_ROOT = resolve(import.meta.dirname, '..', '..', '..', 'web');
+export const WEB_ROOT = resolve(PROJECT_ROOT, 'web');
 
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',

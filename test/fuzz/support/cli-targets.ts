@@ -13,7 +13,9 @@ import fc from 'fast-check';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
-import { buildProgram, runCli } from '../../../src/cli/program.js';
+import { Command as Program } from 'commander';
+import { runCli } from '../../../src/cli/program.js';
+import { COMMANDS } from '../../../src/cli/commands/index.js';
 import { createCounterInstallation, PASSWORD, type CounterInstallation } from '../../counter/support.js';
 import { opensslCsr } from '../../support/installation.js';
 import { hostileString, type FuzzTarget } from './fuzz.js';
@@ -73,7 +75,10 @@ export const cliArguments: FuzzTarget<CliCase> = {
     const readPath = fc.constantFrom(csr, join(dir, 'garbage.bin'), join(dir, 'missing.pem'), dir, '/dev/zero', '/dev/null', card);
     const known = fc.constantFrom(resident.id, '13103', '13', 'pref-13', 'cli-clerk', 'sign', 'auth', 'keyCompromise', 'lost', 'passport', 'full', 'delta', 'arl', 'delta:13103', '--json', '-', '--');
     const value = (name: string) => (WRITES.test(name) ? writePath : READS.test(name) ? readPath : fc.oneof(hostileString, known));
-    const all = leaves(buildProgram());
+    // every command registered (jpki itself loads only the one that runs)
+    const program = new Program('jpki');
+    for (const c of COMMANDS) await c.register(program);
+    const all = leaves(program);
     const argv: fc.Arbitrary<CliCase> = fc.constantFrom(...all).chain((leaf) =>
       fc
         .tuple(
