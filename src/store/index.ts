@@ -113,6 +113,16 @@ export function repositories(sql: SqlExecutor, clock: Clock): Repositories {
   };
 }
 
+/**
+ * Refuses a database URL of a scheme we do not speak: `mysql://…`, `file:…` or a typo would otherwise be
+ * taken as the name of a SQLite file (and one would be created).
+ */
+export function checkDatabaseUrl(url: string): void {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
+  if (scheme !== undefined && !isPostgresUrl(url) && scheme.toLowerCase() !== 'sqlite')
+    throw new StoreError('DATABASE_URL_INVALID', 'malformed', `unknown database URL scheme ${JSON.stringify(`${scheme}:`)}: use postgres://…, postgresql://…, sqlite:PATH or a file path`);
+}
+
 /** True for URLs that select PostgreSQL. */
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
@@ -124,10 +134,7 @@ export function isPostgresUrl(url: string): boolean {
  */
 export async function openStore(url: string, options: { clock?: Clock } = {}): Promise<Store> {
   const clock = options.clock ?? systemClock;
-  // A URL with any other scheme (mysql://, file:, a typo) would otherwise be taken as a SQLite file name.
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
-  if (scheme !== undefined && !isPostgresUrl(url) && scheme.toLowerCase() !== 'sqlite')
-    throw new StoreError('DATABASE_URL_INVALID', 'malformed', `unknown database URL scheme ${JSON.stringify(`${scheme}:`)}: use postgres://…, postgresql://…, sqlite:PATH or a file path`);
+  checkDatabaseUrl(url);
   // each driver is loaded only when used (pg alone costs a CLI command ~50 ms of start-up)
   const db = isPostgresUrl(url)
     ? await (await import('./postgres.js')).PostgresDatabase.open(url)

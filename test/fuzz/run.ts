@@ -15,8 +15,12 @@ import { CLI_TARGETS } from './support/cli-targets.js';
 const TARGETS: FuzzTarget<FuzzInput>[] = [...PARSER_TARGETS, ...CARD_TARGETS, ...HTTP_TARGETS, ...CLI_TARGETS] as FuzzTarget<FuzzInput>[];
 
 function usage(message?: string): never {
-  if (message) process.stderr.write(`fuzz: ${message}\n`);
-  process.stderr.write(`usage: npm run fuzz -- TARGET|all [--minutes N] [--seed S]\ntargets:\n${TARGETS.map((t) => `  ${t.name.padEnd(18)} ${t.description}`).join('\n')}\n`);
+  const text = `usage: npm run fuzz -- TARGET|all [--minutes N] [--seed S]\ntargets:\n${TARGETS.map((t) => `  ${t.name.padEnd(18)} ${t.description}`).join('\n')}\n`;
+  if (message === undefined) {
+    process.stdout.write(text);
+    process.exit(0);
+  }
+  process.stderr.write(`fuzz: ${message}\n${text}`);
   process.exit(64);
 }
 

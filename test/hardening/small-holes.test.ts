@@ -100,8 +100,10 @@ describe('files on disk', () => {
 
 describe('command-line inputs', () => {
   let dir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'jpki-inputs-'));
+    // an installation's data directory and database (commands refuse to run without one)
+    await (await openStore(join(dir, 'data', 'jpki.sqlite'))).close();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

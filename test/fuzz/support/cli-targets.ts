@@ -10,7 +10,7 @@
  * out: they have tests of their own.
  */
 import fc from 'fast-check';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import { Command as Program } from 'commander';
@@ -60,7 +60,7 @@ const ENV_SECRETS = ['JPKI_OPERATOR_PASSWORD', 'JPKI_SIGN_PIN', 'JPKI_AUTH_PIN',
 export const cliArguments: FuzzTarget<CliCase> = {
   name: 'cli-arguments',
   description: 'every `jpki` command with hostile options and arguments, run in-process on an initialised installation',
-  testRuns: 120,
+  testRuns: 100,
   kind: 'json',
   async open() {
     const t: CounterInstallation = await createCounterInstallation('sqlite');
@@ -71,7 +71,8 @@ export const cliArguments: FuzzTarget<CliCase> = {
     writeFileSync(join(t.dir, 'garbage.bin'), Buffer.from('30 82 ff ff 02 01'.replace(/ /g, ''), 'hex'));
     mkdirSync(join(t.dir, 'out'), { recursive: true });
     const dir = t.dir;
-    const writePath = fc.constantFrom(join(dir, 'out', 'a.pem'), join(dir, 'out', 'deep', 'missing', 'b.pem'), join(dir, 'out'), join(dir, 'out', 'c.card'), card);
+    const writePaths = [join(dir, 'out', 'a.pem'), join(dir, 'out', 'deep', 'missing', 'b.pem'), join(dir, 'out'), join(dir, 'out', 'c.card'), card];
+    const writePath = fc.constantFrom(...writePaths);
     const readPath = fc.constantFrom(csr, join(dir, 'garbage.bin'), join(dir, 'missing.pem'), dir, '/dev/zero', '/dev/null', card);
     const known = fc.constantFrom(resident.id, '13103', '13', 'pref-13', 'cli-clerk', 'sign', 'auth', 'keyCompromise', 'lost', 'passport', 'full', 'delta', 'arl', 'delta:13103', '--json', '-', '--');
     const value = (name: string) => (WRITES.test(name) ? writePath : READS.test(name) ? readPath : fc.oneof(hostileString, known));
@@ -110,6 +111,7 @@ export const cliArguments: FuzzTarget<CliCase> = {
         for (const k of ENV_SECRETS) delete process.env[k];
         // NUL cannot be in an environment variable, as in a real shell
         for (const [k, v] of Object.entries(c.env ?? {})) if (ENV_SECRETS.includes(k)) process.env[k] = v.replace(/\0/g, '');
+        const existed = new Set(writePaths.filter((p) => existsSync(p)));
         let result: { code: number; stderr: string };
         try {
           result = await captured(() => runCli(c.argv.map((a) => a.replaceAll('$DATA', dir))));
@@ -125,6 +127,8 @@ export const cliArguments: FuzzTarget<CliCase> = {
           const lines = stderr.trimEnd().split('\n');
           if (lines.length !== 1 || !/^jpki: .+ \[[A-Za-z][\w.-]+\]$/.test(lines[0]!)) throw new Error(`${where} exited ${code} without one precise line: ${stderr.slice(0, 400)}`);
         }
+        // a refused command writes nothing (a file it was to write, or half of one, is not left behind)
+        if (code !== 0) for (const p of writePaths) if (!existed.has(p) && existsSync(p)) throw new Error(`${where} exited ${code} but left ${p}`);
       },
       async verifyState() {
         const v = await t.services.store.audit.verify();

@@ -7,12 +7,15 @@ import { readCorpus, runsFor, type FuzzInput, type FuzzSession, type FuzzTarget 
  * fast-check prints the seed and the shrunk input of a failure; `npm run fuzz -- TARGET --replay SEED` or
  * keeping the input in the corpus reproduces it.
  */
+/** At most this long per target in `npm test` (JPKI_FUZZ_SECONDS). */
+const FUZZ_SECONDS = Number(process.env.JPKI_FUZZ_SECONDS ?? '60');
+
 export function describeTarget<T extends FuzzInput>(target: FuzzTarget<T>): void {
   describe(`fuzz: ${target.name}`, () => {
     let session: FuzzSession<T>;
     beforeAll(async () => {
       session = await target.open();
-    });
+    }, 300_000);
     afterAll(async () => {
       await session?.close();
     });
@@ -32,9 +35,10 @@ export function describeTarget<T extends FuzzInput>(target: FuzzTarget<T>): void
         fc.asyncProperty(session.arbitrary, async (input) => {
           await session.check(input);
         }),
-        { numRuns: runsFor(target), endOnFailure: false },
+        // bounded in cases and in time: on a busy machine fewer cases run, never a timed-out suite
+        { numRuns: runsFor(target), endOnFailure: false, interruptAfterTimeLimit: FUZZ_SECONDS * 1000, markInterruptAsFailure: false },
       );
       await session.verifyState?.();
-    });
+    }, (FUZZ_SECONDS + 120) * 1000);
   });
 }
