@@ -168,7 +168,8 @@ export class CounterOperators {
   async authenticate(name: string, password: string): Promise<Operator> {
     const now = this.now();
     const login = String(name ?? '').slice(0, 200);
-    const attempt = await this.deps.store.transaction((tx) => tx.operators.countAttempt(login, (o) => admitAttempt(o, now), now));
+    // A name no operator can have (NAME_PATTERN) is not looked up: it is unknown, with the same answer.
+    const attempt = NAME_PATTERN.test(login) ? await this.deps.store.transaction((tx) => tx.operators.countAttempt(login, (o) => admitAttempt(o, now), now)) : undefined;
     const admitted = attempt?.decision.admitted === true;
     const ok = await verifyPassword(String(password ?? ''), admitted ? attempt.operator.passwordHash : await decoyHash());
     if (attempt && admitted && ok) {

@@ -59,6 +59,11 @@ export type AuditVerification =
   | { ok: true; records: number; headHash: string }
   | { ok: false; records: number; brokenAt: number; reason: string };
 
+/** Text as both databases keep it: well-formed UTF-16 (lone surrogates → U+FFFD), no NUL (→ U+FFFD). */
+function storable(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\0/g, '\uFFFD');
+}
+
 export class AuditLog {
   constructor(private readonly sql: SqlExecutor) {}
 
@@ -71,12 +76,21 @@ export class AuditLog {
     const seq = (head?.seq ?? 0) + 1;
     const prevHash = head?.hash ?? GENESIS_HASH;
     const details = canonicalJson(entry.details ?? {});
-    const hash = recordHash(prevHash, { seq, at, actor: entry.actor, action: entry.action, target: entry.target, details });
-    await this.sql.execute(
-      'INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [seq, at, entry.actor, entry.action, entry.target, details, prevHash, hash],
-    );
-    return { seq, at, actor: entry.actor, action: entry.action, target: entry.target, details: entry.details ?? {}, prevHash, hash };
+    // Hashed exactly as stored: a lone surrogate (stored as U+FFFD) or a NUL (refused by PostgreSQL) in a
+    // name someone typed made the record look altered — found by fuzzing: any login attempt could do it.
+    const [actor, action, target] = [storable(entry.actor), storable(entry.action), storable(entry.target)];
+    const hash = recordHash(prevHash, { seq, at, actor, action, target, details });
+    await this.sql.execute('INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      seq,
+      at,
+      actor,
+      action,
+      target,
+      details,
+      prevHash,
+      hash,
+    ]);
+    return { seq, at, actor, action, target, details: entry.details ?? {}, prevHash, hash };
   }
 
   /** Records in order, optionally filtered; `details` parsed. */

@@ -56,6 +56,7 @@ async function fuzz(target: FuzzTarget<FuzzInput>, minutes: number, seed: number
         return false;
       }
     }
+    await session.verifyState?.();
     const started = Date.now();
     let runs = 0;
     const result = await fc.check(

@@ -6,11 +6,11 @@
  * the audit chain must still verify afterwards.
  *
  * Paths are confined: an option or argument that names a file gets a path inside the fixture's directory,
- * or (for inputs only) /dev/zero and /dev/null. Long-running commands (serve, card serve) and init are left
+ * or (for inputs only) /dev/zero and /dev/null. Long-running commands (serve, card serve, client agent) and init are left
  * out: they have tests of their own.
  */
 import fc from 'fast-check';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import { Command as Program } from 'commander';
@@ -20,7 +20,8 @@ import { createCounterInstallation, PASSWORD, type CounterInstallation } from '.
 import { opensslCsr } from '../../support/installation.js';
 import { hostileString, type FuzzTarget } from './fuzz.js';
 
-const SKIPPED = new Set(['serve', 'card serve', 'init', 'help']);
+const PCSC_OPTIONS = new Set(['reader', 'vpcd', 'device']);
+const SKIPPED = new Set(['serve', 'card serve', 'client agent', 'init', 'help']);
 /** Options and arguments that name something written: only paths inside the fixture. */
 const WRITES = /^(out|dir|card|export)$/;
 /** Options and arguments that name something read. */
@@ -41,7 +42,11 @@ function leaves(cmd: Command, prefix: string[] = []): Leaf[] {
     else
       out.push({
         path,
-        options: (c.options as readonly Option[]).filter((o) => o.long).map((o) => ({ flag: o.long!, takesValue: o.required || o.optional, name: o.attributeName(), mandatory: o.mandatory })),
+        // The shared pcscd is not the fuzzer's to use: no --reader, and --card (an image in-process) always
+        // where a command has it, so no command falls back to the PC/SC reader.
+        options: (c.options as readonly Option[])
+          .filter((o) => o.long && !PCSC_OPTIONS.has(o.attributeName()))
+          .map((o) => ({ flag: o.long!, takesValue: o.required || o.optional, name: o.attributeName(), mandatory: o.mandatory || o.attributeName() === 'card' })),
         args: c.registeredArguments.map((a) => ({ name: a.name(), required: a.required, variadic: a.variadic })),
       });
   }
@@ -114,6 +119,7 @@ export const cliArguments: FuzzTarget<CliCase> = {
         const existed = new Set(writePaths.filter((p) => existsSync(p)));
         let result: { code: number; stderr: string };
         try {
+          if (process.env.JPKI_FUZZ_TRACE) appendFileSync(process.env.JPKI_FUZZ_TRACE, `${JSON.stringify(c)}\n`);
           result = await captured(() => runCli(c.argv.map((a) => a.replaceAll('$DATA', dir))));
         } finally {
           for (const k of ENV_SECRETS) if (saved[k] === undefined) delete process.env[k];

@@ -31,6 +31,8 @@ export interface FuzzSession<T extends FuzzInput> {
 
 export interface FuzzTarget<T extends FuzzInput = FuzzInput> {
   name: string;
+  /** The corpus directory, when shared with another target (the same entry point on another store). */
+  corpus?: string;
   /** What is attacked, for docs/reliability.md and `npm run fuzz -- --list`. */
   description: string;
   /** Property runs in `npm test` (CI): bounded so the whole suite stays within its time. */
@@ -71,7 +73,7 @@ export function encodeInput(kind: FuzzTarget['kind'], input: FuzzInput): Buffer 
 
 /** Every kept input of a target (seeds and past findings), by file name. */
 export function readCorpus<T extends FuzzInput>(target: FuzzTarget<T>): { file: string; input: T }[] {
-  const dir = corpusDir(target.name);
+  const dir = corpusDir(target.corpus ?? target.name);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => !f.startsWith('.') && f !== 'README.md')
@@ -84,7 +86,7 @@ export function readCorpus<T extends FuzzInput>(target: FuzzTarget<T>): { file: 
 
 /** Keeps an input in the corpus (named by its hash, so the same input is kept once). */
 export function keepInput(target: FuzzTarget, input: FuzzInput, prefix: string): string {
-  const dir = corpusDir(target.name);
+  const dir = corpusDir(target.corpus ?? target.name);
   mkdirSync(dir, { recursive: true });
   const bytes = encodeInput(target.kind, input);
   const file = `${prefix}-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}${target.kind === 'bytes' ? '.bin' : '.json'}`;

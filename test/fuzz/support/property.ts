@@ -28,6 +28,7 @@ export function describeTarget<T extends FuzzInput>(target: FuzzTarget<T>): void
           throw new Error(`corpus input ${target.name}/${file}: ${(e as Error).message}`, { cause: e });
         }
       }
+      await session.verifyState?.();
     });
 
     it(`${target.description}: ends precisely for ${runsFor(target)} hostile inputs`, async () => {
