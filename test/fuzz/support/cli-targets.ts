@@ -29,7 +29,7 @@ const READS = /^(csr|public-key|file|csv)$/;
 
 interface Leaf {
   path: string[];
-  options: { flag: string; takesValue: boolean; name: string; mandatory: boolean }[];
+  options: { flag: string; takesValue: boolean; name: string; mandatory: boolean; always: boolean }[];
   args: { name: string; required: boolean; variadic: boolean }[];
 }
 
@@ -46,7 +46,7 @@ function leaves(cmd: Command, prefix: string[] = []): Leaf[] {
         // where a command has it, so no command falls back to the PC/SC reader.
         options: (c.options as readonly Option[])
           .filter((o) => o.long && !PCSC_OPTIONS.has(o.attributeName()))
-          .map((o) => ({ flag: o.long!, takesValue: o.required || o.optional, name: o.attributeName(), mandatory: o.mandatory || o.attributeName() === 'card' })),
+          .map((o) => ({ flag: o.long!, takesValue: o.required || o.optional, name: o.attributeName(), mandatory: o.mandatory, always: o.attributeName() === 'card' })),
         args: c.registeredArguments.map((a) => ({ name: a.name(), required: a.required, variadic: a.variadic })),
       });
   }
@@ -89,8 +89,8 @@ export const cliArguments: FuzzTarget<CliCase> = {
       fc
         .tuple(
           // the mandatory options nearly always (else every case is a usage error), the others at random
-          fc.tuple(fc.subarray(leaf.options.filter((o) => !o.mandatory)), fc.integer({ min: 0, max: 9 }).map((n) => n > 0))
-            .map(([opts, withMandatory]) => [...(withMandatory ? leaf.options.filter((o) => o.mandatory) : []), ...opts])
+          fc.tuple(fc.subarray(leaf.options.filter((o) => !o.mandatory && !o.always)), fc.integer({ min: 0, max: 9 }).map((n) => n > 0))
+            .map(([opts, withMandatory]) => [...leaf.options.filter((o) => o.always || (withMandatory && o.mandatory)), ...opts])
             .chain((opts) => fc.tuple(...opts.map((o) => (o.takesValue ? value(o.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).map((v) => [o.flag, v]) : fc.constant([o.flag]))))),
           fc.tuple(...leaf.args.map((a) => (a.required ? fc.option(value(a.name), { nil: undefined, freq: 10 }) : fc.option(value(a.name), { nil: undefined, freq: 2 })))),
           fc.oneof({ arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: hostileString, weight: 1 }),
