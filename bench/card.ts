@@ -11,7 +11,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pkcs11js from 'pkcs11js';
-import { JpkiClient, PcscReader, createCardFile, digestInfoOf, issuerMasterKey, openInProcessReader } from '../src/reader/index.js';
+import { JpkiClient, PcscReader, createCardFile, digestInfoOf, openInProcessReader } from '../src/reader/index.js';
+import { cardIssuerFromMasterKey } from '../src/card/index.js';
+
+const BENCH_ISSUER_MASTER_KEY = Buffer.alloc(32, 0x42);
 import { AUTH_PIN, SIGN_PIN, personalise } from '../test/card/support/cards.js';
 import { OPENSC_PKCS11, cardInReader, ensurePcscd, middlewareAvailable, waitForCard } from '../test/card/support/pcscd.js';
 
@@ -48,9 +51,11 @@ const perSecond = (s: Stats) => `${Math.round(1000 / s.mean).toLocaleString('en'
 async function makeCard(dir: string): Promise<{ dataDir: string; cardFile: string }> {
   const dataDir = join(dir, 'data');
   const cardFile = join(dir, 'bench.card');
-  await createCardFile(cardFile, { dataDir });
+  // The bench's own card world: a fixed issuer master key (raw bytes are for tools and tests, never the service).
+  const issuer = cardIssuerFromMasterKey(BENCH_ISSUER_MASTER_KEY);
+  await createCardFile(cardFile, { dataDir, issuer });
   const reader = await openInProcessReader(cardFile, { dataDir });
-  await personalise(new JpkiClient(reader), issuerMasterKey(dataDir, { create: false }));
+  await personalise(new JpkiClient(reader), BENCH_ISSUER_MASTER_KEY);
   await reader.close();
   return { dataDir, cardFile };
 }

@@ -15,15 +15,16 @@ import {
 } from '../pki/jpki-profile.js';
 import { encodeName } from '../pki/names.js';
 import { prefectureByCode, PREFECTURES, type Prefecture } from '../pki/prefectures.js';
-import type { ResidentFacts } from '../pki/resident-facts.js';
-import { signTbs } from '../pki/signed.js';
+import { municipalityProblem, throwFactProblem, validateResidentFacts, type ResidentFacts, type ResidentFactsContext } from '../pki/resident-facts.js';
+import { assembleSigned } from '../pki/signed.js';
 import { DEFAULT_KEY_SPEC, defaultSignatureAlgorithm, type KeySpec, type SignatureAlgorithm, type Signer } from '../pki/signer.js';
 import { lintCertificate } from '../pki/lint/index.js';
-import type { AuthorityRecord, CertificateRecord, Repositories, Store } from '../store/index.js';
-import { isUniqueViolation } from '../store/index.js';
+import type { AuditEntry, AuthorityRecord, CertificateKind, CertificateRecord, CertificateStatus, LedgerState, NewCertificate, Scoped } from '../store/index.js';
 import { CaError } from './errors.js';
 import { allAuthorities, crossLinks, subjectDer, type AuthorityDefinition } from './hierarchy.js';
-import { randomSerial, serialHex, normalizeSerial, unusedSerial } from './serial.js';
+import { LedgerWriter, tbsHash } from './ledger.js';
+import type { CaStore, MunicipalityDirectory } from './ports.js';
+import { randomSerial, serialHex, normalizeSerial } from './serial.js';
 import { parseRevocationReason } from './revocation-reasons.js';
 import type { PublicationUrls } from './urls.js';
 
@@ -31,12 +32,18 @@ import type { PublicationUrls } from './urls.js';
 export const CA_VALIDITY_YEARS = 10;
 /** Validity of resident certificates, in years (the guide: 3). */
 export const RESIDENT_VALIDITY_YEARS = 3;
+/** How long a reservation may stay unconfirmed before the sweeper revokes (or abandons) it. */
+export const DEFAULT_RESERVATION_MS = 10 * 60_000;
 
 export interface CaDependencies {
-  store: Store;
+  store: CaStore;
   keys: KeyManager;
   clock: Clock;
   urls: PublicationUrls;
+  /** The register's municipality lookup: the resident-facts lint and the subject's L=. */
+  municipalities: MunicipalityDirectory;
+  /** Deadline of a reservation (default 10 minutes). */
+  reservationMs?: number;
   /**
    * Publishes a partition's CRL and its delta before the first certificate naming them is signed (the CRL
    * updater), so a relying party never gets a 404 for a URL in a certificate.
@@ -63,18 +70,31 @@ export interface IssuanceRequest {
   actor: string;
 }
 
-/** A signed certificate not yet stored: `commit` stores it (with its audit record) in a transaction. */
-export interface PreparedCertificate {
-  caId: string;
-  serial: string;
-  kind: ResidentCertificateKind;
-  der: Buffer;
-  notBefore: Date;
-  notAfter: Date;
-  residentId: string | null;
-  cardId: string | null;
-  crlPartition: string | null;
-  actor: string;
+/**
+ * A certificate the CA has committed to but not signed: its serial, TBS hash and purpose are in the ledger
+ * (durably) before `sign` may be called. Single use, like Boulder's issuance token.
+ */
+export interface CertificateReservation {
+  readonly ledgerId: number;
+  readonly caId: string;
+  readonly serial: string;
+  readonly kind: CertificateKind;
+  /** Hex SHA-256 of the TBSCertificate that will be signed. */
+  readonly tbsHash: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Unconfirmed after this, the sweeper revokes it. */
+  readonly deadline: Date;
+  readonly residentId: string | null;
+  readonly cardId: string | null;
+  readonly crlPartition: string | null;
+  readonly actor: string;
+}
+
+/** A signed certificate, recorded in the store (ledger state 'signed' or 'confirmed'). */
+export interface SignedCertificate extends CertificateReservation {
+  readonly der: Buffer;
+  readonly state: Extract<LedgerState, 'signed' | 'confirmed'>;
 }
 
 export interface RevocationRequest {
@@ -101,20 +121,46 @@ export interface InitializeResult {
   initializedAt: string;
 }
 
+export interface SweepReport {
+  /** Signed but never confirmed: revoked. */
+  revoked: { caId: string; serial: string }[];
+  /** Never signed (or the signature never left the process): closed. */
+  abandoned: { caId: string; kind: string; serial: string }[];
+}
+
+/** The CA's own repositories inside one of its transactions. */
+export type CaTransaction = Scoped<Exclude<keyof CaStore, 'transaction'>>;
+
+interface Pending {
+  tbs: Buffer;
+  signer: Signer;
+  certificate: Omit<NewCertificate, 'der' | 'issuedAt'>;
+  details: Record<string, unknown>;
+}
+
 const INITIALIZED_KEY = 'ca.initialized_at';
+/** Reason of a certificate signed but never delivered (confirmed): the holder never took it into use. */
+const UNDELIVERED_REASON = 'cessationOfOperation';
 
 /**
  * The certification authorities of the service: the 47 prefectural governors' CAs, the JPKI bridge, the
  * government bridge and an agency CA. This module signs; it does not decide who gets a certificate (the
- * counter does, Boulder's RA/CA split). Every state change is one transaction with its audit record.
+ * counter does, Boulder's RA/CA split). It keeps a ledger: reserve → sign → confirm / abandon, so nothing
+ * is signed that is not recorded first (docs/ca.md, "The ledger and the issuance cycle").
  */
 export class CertificationAuthorities {
   private readonly signers = new Map<string, Promise<Signer>>();
   private readonly byPrefecture = new Map<string, AuthorityRecord>();
+  private readonly pending = new WeakMap<CertificateReservation, Pending>();
+  private readonly writer: LedgerWriter;
+  private readonly reservationMs: number;
 
-  constructor(private readonly deps: CaDependencies) {}
+  constructor(private readonly deps: CaDependencies) {
+    this.writer = new LedgerWriter(deps.store, deps.clock);
+    this.reservationMs = deps.reservationMs ?? DEFAULT_RESERVATION_MS;
+  }
 
-  private get store(): Store {
+  private get store(): CaStore {
     return this.deps.store;
   }
 
@@ -126,7 +172,8 @@ export class CertificationAuthorities {
 
   /**
    * Creates every CA once: keys in the key store, self-signed certificates, cross-certificates both ways on
-   * every edge, first CRLs. Running it again changes nothing and says so (`created: false`).
+   * every edge. Every certificate is reserved in the ledger before it is signed; everything is stored in one
+   * transaction at the end. Running it again changes nothing and says so (`created: false`).
    */
   async initialize(options: InitializeOptions): Promise<InitializeResult> {
     const existing = await this.store.settings.get(INITIALIZED_KEY);
@@ -143,21 +190,21 @@ export class CertificationAuthorities {
 
     // All key pairs at once: the key store works on the thread pool (or the token's sessions), so the
     // generation spreads over every core instead of one key after another (issue 11: first start ≤ 5 s).
+    // Nothing is signed here: the certificates are reserved in the ledger first (below).
     let done = 0;
     options.onProgress?.(0, definitions.length);
-    const created: { def: AuthorityDefinition; record: Omit<AuthorityRecord, 'crlNumber'>; signer: Signer }[] = await Promise.all(
+    const created: { def: AuthorityDefinition; record: Omit<AuthorityRecord, 'crlNumber' | 'certificate'>; signer: Signer; tbs: Buffer; serial: string }[] = await Promise.all(
       definitions.map(async (def) => {
         const key = await this.deps.keys.createKey(`${def.id}-${generation}`, spec);
         const signer = await this.deps.keys.getSigner(key.uri, algorithm);
         const subject = subjectDer(def);
-        const der = await signTbs(
-          selfSignedCaTbs({ serial: randomSerial(), signatureAlgorithm: algorithm, subject, subjectPublicKeyInfo: key.publicKey, ...validity }),
-          signer,
-        );
+        const serial = randomSerial();
         options.onProgress?.(++done, definitions.length);
         return {
           def,
           signer,
+          serial: serialHex(serial),
+          tbs: selfSignedCaTbs({ serial, signatureAlgorithm: algorithm, subject, subjectPublicKeyInfo: key.publicKey, ...validity }),
           record: {
             id: def.id,
             kind: def.kind,
@@ -168,7 +215,6 @@ export class CertificationAuthorities {
             keyId: keyIdentifierOf(key.publicKey),
             keyUri: key.uri,
             signatureAlgorithm: algorithm,
-            certificate: der,
             notBefore: validity.notBefore.getTime(),
             notAfter: validity.notAfter.getTime(),
             createdAt: now.getTime(),
@@ -177,45 +223,60 @@ export class CertificationAuthorities {
       }),
     );
     const byId = new Map(created.map((c) => [c.def.id, c]));
-    const crosses: { issuerId: string; subjectId: string; serial: string; der: Buffer }[] = [];
+    const crosses: { issuerId: string; subjectId: string; serial: string; tbs: Buffer; signer: Signer }[] = [];
     for (const link of crossLinks(definitions)) {
       const issuer = byId.get(link.issuer.id)!;
       const subject = byId.get(link.subject.id)!;
       const serial = randomSerial();
-      const der = await signTbs(
-        crossCertificateTbs({
-          serial,
-          signatureAlgorithm: algorithm,
-          issuer: { subject: issuer.record.subject, keyId: issuer.record.keyId },
-          subject: subject.record.subject,
-          subjectPublicKeyInfo: subject.signer.publicKey,
-          ...validity,
-          policies: link.policies,
-          mappings: link.mappings,
-          pointers: { crlDistributionPoints: [this.deps.urls.arl(issuer.def.id)], caIssuers: [this.deps.urls.caCertificate(issuer.def.id)] },
-        }),
-        issuer.signer,
-      );
-      crosses.push({ issuerId: issuer.def.id, subjectId: subject.def.id, serial: serialHex(serial), der });
+      const tbs = crossCertificateTbs({
+        serial,
+        signatureAlgorithm: algorithm,
+        issuer: { subject: issuer.record.subject, keyId: issuer.record.keyId },
+        subject: subject.record.subject,
+        subjectPublicKeyInfo: subject.signer.publicKey,
+        ...validity,
+        policies: link.policies,
+        mappings: link.mappings,
+        pointers: { crlDistributionPoints: [this.deps.urls.arl(issuer.def.id)], caIssuers: [this.deps.urls.caCertificate(issuer.def.id)] },
+      });
+      crosses.push({ issuerId: issuer.def.id, subjectId: subject.def.id, serial: serialHex(serial), tbs, signer: issuer.signer });
     }
+
+    // Record, then sign: every certificate of the hierarchy is in the ledger before any key signs.
+    const deadline = now.getTime() + this.reservationMs;
+    const toReserve = [
+      ...created.map((c) => ({ caId: c.def.id, serial: c.serial, purpose: 'ca', subject: c.def.id, tbs: c.tbs })),
+      ...crosses.map((x) => ({ caId: x.issuerId, serial: x.serial, purpose: 'cross', subject: x.subjectId, tbs: x.tbs })),
+    ];
+    const ledgerIds = await this.store.transaction(async (tx) => {
+      const ids = await tx.ledger.reserve(
+        toReserve.map((r) => ({ caId: r.caId, kind: 'certificate', serial: r.serial, purpose: r.purpose, subject: r.subject, tbsHash: tbsHash(r.tbs), actor: options.actor, reservedAt: now.getTime(), deadline })),
+      );
+      if (ids.some((id) => id === undefined)) throw new CaError('SERIAL_COLLISION', 'a serial of the new hierarchy is taken; run init again');
+      await tx.recordAll(toReserve.map((r) => ({ actor: options.actor, action: 'certificate.reserve', target: `${r.caId}/${r.serial}`, details: { purpose: r.purpose, subject: r.subject, tbsHash: tbsHash(r.tbs) } })));
+      return ids as number[];
+    });
+    const selfSigned = await Promise.all(created.map(async (c) => ({ c, signature: await c.signer.sign(c.tbs) })));
+    const crossSigned = await Promise.all(crosses.map(async (x) => ({ x, signature: await x.signer.sign(x.tbs) })));
 
     await this.store.transaction(async (tx) => {
       // Two initialisations racing: the loser finds the flag set and rolls back everything it wrote.
       if ((await tx.settings.get(INITIALIZED_KEY)) !== undefined) throw new CaError('CA_INIT_RACE', 'another process initialised the CAs at the same time; nothing of this run was kept');
-      for (const c of created) {
-        await tx.authorities.insert(c.record);
-        await tx.record({
+      const audits: AuditEntry[] = [];
+      for (const { c, signature } of selfSigned) {
+        await tx.authorities.insert({ ...c.record, certificate: assembleSigned(c.tbs, algorithm, signature) });
+        audits.push({
           actor: options.actor,
           action: 'ca.create',
           target: c.def.id,
-          details: { name: c.def.name, keyUri: c.record.keyUri, algorithm, notAfter: validity.notAfter.toISOString() },
+          details: { name: c.def.name, keyUri: c.record.keyUri, algorithm, serial: c.serial, notAfter: validity.notAfter.toISOString(), tbsHash: tbsHash(c.tbs), signature: b64(signature) },
         });
       }
-      for (const x of crosses) {
-        await tx.certificates.insert({
+      await tx.certificates.insertAll(
+        crossSigned.map(({ x, signature }) => ({
           caId: x.issuerId,
           serial: x.serial,
-          kind: 'cross',
+          kind: 'cross' as const,
           subjectCaId: x.subjectId,
           residentId: null,
           cardId: null,
@@ -223,12 +284,16 @@ export class CertificationAuthorities {
           notBefore: validity.notBefore.getTime(),
           notAfter: validity.notAfter.getTime(),
           issuedAt: now.getTime(),
-          der: x.der,
-        });
-        await tx.record({ actor: options.actor, action: 'certificate.issue', target: `${x.issuerId}/${x.serial}`, details: { kind: 'cross', subject: x.subjectId } });
-      }
+          der: assembleSigned(x.tbs, algorithm, signature),
+        })),
+      );
+      for (const { x, signature } of crossSigned)
+        audits.push({ actor: options.actor, action: 'certificate.issue', target: `${x.issuerId}/${x.serial}`, details: { kind: 'cross', subject: x.subjectId, tbsHash: tbsHash(x.tbs), signature: b64(signature) } });
+      const confirmed = await tx.ledger.advance(ledgerIds, ['reserved'], 'confirmed', this.deps.clock.now().getTime());
+      if (confirmed.size !== ledgerIds.length) throw reservationExpired('the new hierarchy');
       await tx.settings.set(INITIALIZED_KEY, now.toISOString());
-      await tx.record({ actor: options.actor, action: 'ca.init', target: 'hierarchy', details: { authorities: created.length, crossCertificates: crosses.length, keySpec: spec } });
+      audits.push({ actor: options.actor, action: 'ca.init', target: 'hierarchy', details: { authorities: created.length, crossCertificates: crosses.length, keySpec: spec } });
+      await tx.recordAll(audits);
     });
     for (const c of created) this.signers.set(c.def.id, Promise.resolve(c.signer));
     return { created: true, authorities: created.length, crossCertificates: crosses.length, initializedAt: now.toISOString() };
@@ -273,14 +338,13 @@ export class CertificationAuthorities {
     return s;
   }
 
-  // ---- issuance ----------------------------------------------------------------------------------------
+  // ---- issuance: reserve → sign → confirm / abandon ----------------------------------------------------
 
   /**
-   * Checks a request against the profile and signs the certificate, without storing it. The serial is
-   * fresh from the CSPRNG and checked against the store; the unique index catches the (astronomically
-   * unlikely) race at commit.
+   * Checks a request against the profile, builds and lints the TBSCertificate, and records the reservation
+   * (serial, TBS hash, purpose, deadline) durably in the ledger with its audit record. Nothing is signed.
    */
-  async prepare(req: IssuanceRequest): Promise<PreparedCertificate> {
+  async reserve(req: IssuanceRequest): Promise<CertificateReservation> {
     if (req.kind !== 'sign' && req.kind !== 'auth')
       throw new CaError('ISSUANCE_REQUEST_INVALID', `unknown certificate kind ${JSON.stringify(req.kind)}: use sign or auth`);
     if (req.kind === 'sign' && !req.facts)
@@ -290,94 +354,201 @@ export class CertificationAuthorities {
     if (req.municipality !== undefined && !/^\d{5,6}$/.test(req.municipality))
       throw new CaError('ISSUANCE_REQUEST_INVALID', `municipality code ${JSON.stringify(req.municipality)} is not a JIS local-government code (5 or 6 digits)`);
     const authority = await this.forPrefecture(req.prefecture);
+    const now = this.deps.clock.now();
+    // The facts by the register's own rules (one validator, pki/resident-facts.ts): precise refusals here,
+    // and the same check again as a lint on the TBS before it is signed.
+    const municipality = req.municipality !== undefined ? { code: req.municipality, entry: this.deps.municipalities.byCode(req.municipality) } : undefined;
+    const factsContext: ResidentFactsContext = { today: japanDate(now), prefecture: authority.prefecture!, ...(municipality ? { municipality } : {}) };
+    if (req.facts) validateResidentFacts(req.facts, factsContext);
+    else throwFactProblem(municipalityProblem(factsContext));
     const { spki, key } = subjectKey(req.publicKey);
     checkKeyStrength(key, { minRsaBits: 2048 });
     if (req.municipality !== undefined) await this.deps.crlPartitions?.ensure(authority.id, req.municipality);
     const signer = await this.signerFor(authority);
-    const now = this.deps.clock.now();
     const validity = residentValidity(now, RESIDENT_VALIDITY_YEARS);
     // A resident certificate never outlives its issuer.
     if (validity.notAfter.getTime() > authority.notAfter) validity.notAfter = new Date(authority.notAfter);
-    const serial = await unusedSerial(this.store.certificates, authority.id);
     const prefecture = prefectureByCode(authority.prefecture!)!;
-    const localities = [prefecture.romaji, ...(req.municipalityName ? [req.municipalityName] : req.municipality ? [req.municipality] : [])];
+    const municipalityName = req.municipalityName ?? municipality?.entry?.nameEn;
+    const localities = [prefecture.romaji, ...(municipalityName ? [municipalityName] : req.municipality ? [req.municipality] : [])];
     const urls = this.deps.urls;
-    const tbs = residentCertificateTbs({
-      kind: req.kind,
-      serial,
-      signatureAlgorithm: signer.algorithm,
-      issuer: { subject: authority.subject, keyId: authority.keyId, altName: encodeName([{ C: 'JP' }, { O: '公的個人認証サービス' }, { OU: authority.name }]) },
-      subjectPublicKeyInfo: spki,
-      subject: residentSubject(req.kind, opaqueCommonName(now), localities),
-      facts: req.facts,
-      ...validity,
-      pointers: {
-        crlDistributionPoints: [req.municipality ? urls.partitionCrl(authority.id, req.municipality) : urls.fullCrl(authority.id)],
-        // A delta applies only to a base of the same scope (RFC 5280 §5.2.4), so a partition has its own.
-        freshestCrl: [req.municipality ? urls.partitionDeltaCrl(authority.id, req.municipality) : urls.deltaCrl(authority.id)],
-        ocsp: [urls.ocsp()],
-        caIssuers: [urls.caCertificate(authority.id)],
-      },
-    });
-    const problems = lintCertificate(tbs, { kind: req.kind, issuerKeyId: authority.keyId, issuerNotAfter: new Date(authority.notAfter), subjectPublicKey: key });
-    if (problems.length)
-      throw new CaError('LINT_FAILED', `refused to sign: the certificate would break the profile (${problems.map((p) => `${p.lint}: ${p.message}`).join('; ')})`);
-    const der = await signTbs(tbs, signer);
-    return {
-      caId: authority.id,
-      serial: serialHex(serial),
-      kind: req.kind,
-      der,
-      notBefore: validity.notBefore,
-      notAfter: validity.notAfter,
-      residentId: req.residentId ?? null,
-      cardId: req.cardId ?? null,
-      crlPartition: req.municipality ?? null,
-      actor: req.actor,
-    };
-  }
-
-  /** Stores a prepared certificate and its audit record inside the caller's transaction. */
-  async commit(tx: Repositories, c: PreparedCertificate): Promise<void> {
-    try {
-      await tx.certificates.insert({
-        caId: c.caId,
-        serial: c.serial,
-        kind: c.kind,
-        subjectCaId: null,
-        residentId: c.residentId,
-        cardId: c.cardId,
-        crlPartition: c.crlPartition,
-        notBefore: c.notBefore.getTime(),
-        notAfter: c.notAfter.getTime(),
-        issuedAt: this.deps.clock.now().getTime(),
-        der: c.der,
+    const deadline = new Date(now.getTime() + this.reservationMs);
+    for (let attempt = 0; ; attempt++) {
+      const serial = randomSerial();
+      const tbs = residentCertificateTbs({
+        kind: req.kind,
+        serial,
+        signatureAlgorithm: signer.algorithm,
+        issuer: { subject: authority.subject, keyId: authority.keyId, altName: encodeName([{ C: 'JP' }, { O: '公的個人認証サービス' }, { OU: authority.name }]) },
+        subjectPublicKeyInfo: spki,
+        subject: residentSubject(req.kind, opaqueCommonName(now), localities),
+        facts: req.facts,
+        ...validity,
+        pointers: {
+          crlDistributionPoints: [req.municipality ? urls.partitionCrl(authority.id, req.municipality) : urls.fullCrl(authority.id)],
+          // A delta applies only to a base of the same scope (RFC 5280 §5.2.4), so a partition has its own.
+          freshestCrl: [req.municipality ? urls.partitionDeltaCrl(authority.id, req.municipality) : urls.deltaCrl(authority.id)],
+          ocsp: [urls.ocsp()],
+          caIssuers: [urls.caCertificate(authority.id)],
+        },
       });
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new CaError('SERIAL_COLLISION', `serial ${c.serial} was taken concurrently under ${c.caId}; issue again`);
-      throw e;
+      const problems = lintCertificate(tbs, { kind: req.kind, issuerKeyId: authority.keyId, issuerNotAfter: new Date(authority.notAfter), subjectPublicKey: key, residentFacts: factsContext });
+      if (problems.length)
+        throw new CaError('LINT_FAILED', `refused to sign: the certificate would break the profile (${problems.map((p) => `${p.lint}: ${p.message}`).join('; ')})`);
+      const hex = serialHex(serial);
+      const hash = tbsHash(tbs);
+      const subject = [req.residentId ? `resident:${req.residentId}` : null, req.cardId ? `card:${req.cardId}` : null].filter(Boolean).join(' ') || null;
+      const ledgerId = await this.writer.reserve(
+        { caId: authority.id, kind: 'certificate', serial: hex, purpose: req.kind, subject, tbsHash: hash, actor: req.actor, reservedAt: now.getTime(), deadline: deadline.getTime() },
+        { actor: req.actor, action: 'certificate.reserve', target: `${authority.id}/${hex}`, details: { purpose: req.kind, subject, tbsHash: hash, deadline: deadline.toISOString() } },
+      );
+      if (ledgerId === undefined) {
+        // 126 random bits: a taken serial means a broken random source, not bad luck; still, draw again
+        if (attempt < 3) continue;
+        throw new CaError('SERIAL_COLLISION', `serial ${hex} is taken under ${authority.id}; the random source is suspect`);
+      }
+      const reservation: CertificateReservation = {
+        ledgerId,
+        caId: authority.id,
+        serial: hex,
+        kind: req.kind,
+        tbsHash: hash,
+        notBefore: validity.notBefore,
+        notAfter: validity.notAfter,
+        deadline,
+        residentId: req.residentId ?? null,
+        cardId: req.cardId ?? null,
+        crlPartition: req.municipality ?? null,
+        actor: req.actor,
+      };
+      this.pending.set(reservation, {
+        tbs,
+        signer,
+        certificate: {
+          caId: authority.id,
+          serial: hex,
+          kind: req.kind,
+          subjectCaId: null,
+          residentId: reservation.residentId,
+          cardId: reservation.cardId,
+          crlPartition: reservation.crlPartition,
+          notBefore: validity.notBefore.getTime(),
+          notAfter: validity.notAfter.getTime(),
+        },
+        details: { kind: req.kind, residentId: reservation.residentId, cardId: reservation.cardId, partition: reservation.crlPartition, notAfter: validity.notAfter.toISOString() },
+      });
+      return reservation;
     }
-    await tx.record({
-      actor: c.actor,
-      action: 'certificate.issue',
-      target: `${c.caId}/${c.serial}`,
-      details: { kind: c.kind, residentId: c.residentId, cardId: c.cardId, partition: c.crlPartition, notAfter: c.notAfter.toISOString() },
+  }
+
+  /**
+   * Signs a reservation (once) and records the certificate — with its signature in the audit log — before
+   * handing it out. `confirm: true` confirms it at once (nobody has to deliver it any more); otherwise the
+   * caller confirms after delivery (the counter: after writing the card) or abandons it.
+   */
+  async sign(r: CertificateReservation, options: { confirm?: boolean } = {}): Promise<SignedCertificate> {
+    const p = this.pending.get(r);
+    if (!p) throw new CaError('RESERVATION_UNKNOWN', `reservation ${r.caId}/${r.serial} was already signed, abandoned, or not made by this CA`);
+    this.pending.delete(r);
+    // The TBS signed is byte for byte the one recorded (Boulder's tbsCertIsDeterministic).
+    if (tbsHash(p.tbs) !== r.tbsHash) throw new CaError('LEDGER_MISMATCH', `the TBS of ${r.caId}/${r.serial} is not the one reserved; refused to sign`);
+    const signature = await p.signer.sign(p.tbs);
+    const der = assembleSigned(p.tbs, p.signer.algorithm, signature);
+    const state = options.confirm ? 'confirmed' : 'signed';
+    const stored = await this.writer.record({
+      ledgerId: r.ledgerId,
+      certificate: { ...p.certificate, issuedAt: this.deps.clock.now().getTime(), der },
+      to: state,
+      audit: { actor: r.actor, action: 'certificate.issue', target: `${r.caId}/${r.serial}`, details: { ...p.details, state, tbsHash: r.tbsHash, signature: b64(signature) } },
     });
-    // The change feed: OCSP responders drop a cached "unknown" for this serial (docs/ocsp.md).
-    await tx.statusChanges.append({ caId: c.caId, serial: c.serial, status: 'issued', crlPartition: c.crlPartition, at: this.deps.clock.now().getTime() });
+    if (!stored) throw reservationExpired(`${r.caId}/${r.serial}`);
+    return { ...r, der, state };
   }
 
-  /** Prepare + commit in one go: the certificate is signed, stored and audited, or nothing is stored. */
-  async issue(req: IssuanceRequest): Promise<PreparedCertificate> {
-    const prepared = await this.prepare(req);
-    await this.store.transaction((tx) => this.commit(tx, prepared));
-    return prepared;
+  /**
+   * Confirms delivered certificates (the counter wrote them onto the card), all or none. `supersede` revokes
+   * the resident's other live certificates as superseded in the same transaction. A certificate the sweeper
+   * revoked meanwhile cannot be confirmed (RESERVATION_EXPIRED): the caller must not hand it over.
+   */
+  async confirm(certs: readonly SignedCertificate[], options: { supersede?: { residentId: string }; actor: string }): Promise<{ superseded: CertificateRecord[] }> {
+    return this.store.transaction(async (tx) => {
+      const now = this.deps.clock.now().getTime();
+      const ids = certs.filter((c) => c.state === 'signed').map((c) => c.ledgerId);
+      const moved = await tx.ledger.advance(ids, ['signed'], 'confirmed', now);
+      if (moved.size !== ids.length) throw reservationExpired(certs.map((c) => `${c.caId}/${c.serial}`).join(', '));
+      const superseded: CertificateRecord[] = [];
+      if (options.supersede) {
+        const mine = new Set(certs.map((c) => `${c.caId}/${c.serial}`));
+        for (const c of await tx.certificates.byResident(options.supersede.residentId)) {
+          if (mine.has(`${c.caId}/${c.serial}`) || !isLiveResidentCertificate(c, now)) continue;
+          superseded.push(await this.revokeWithin(tx, { serial: c.serial, caId: c.caId, reason: 'superseded', actor: options.actor }));
+        }
+      }
+      await tx.recordAll(certs.map((c) => ({ actor: options.actor, action: 'certificate.confirm', target: `${c.caId}/${c.serial}`, details: { kind: c.kind, cardId: c.cardId } })));
+      return { superseded };
+    });
   }
 
-  // ---- revocation --------------------------------------------------------------------------------------
+  /**
+   * Gives up on reservations and signed certificates that will not be delivered (card work failed): a
+   * reservation is closed; a signed certificate is revoked (it may have reached the card).
+   */
+  async abandon(items: readonly CertificateReservation[], actor: string, why: string): Promise<void> {
+    for (const r of items) this.pending.delete(r);
+    await this.store.transaction(async (tx) => {
+      for (const r of items) await this.abandonWithin(tx, r.ledgerId, actor, why);
+    });
+  }
+
+  /** Reserve, sign and confirm in one go: the certificate is recorded and audited, or nothing is signed. */
+  async issue(req: IssuanceRequest): Promise<SignedCertificate> {
+    return this.sign(await this.reserve(req), { confirm: true });
+  }
+
+  /**
+   * The sweeper: every reservation past its deadline and not confirmed. Signed ones are revoked (the
+   * certificate may be on a card or in a file); unsigned ones are closed — their signature, if any was made,
+   * never left the process, because a certificate is recorded before it is handed out.
+   */
+  async sweep(options: { now?: number; actor?: string } = {}): Promise<SweepReport> {
+    const now = options.now ?? this.deps.clock.now().getTime();
+    const actor = options.actor ?? 'sweeper';
+    const report: SweepReport = { revoked: [], abandoned: [] };
+    for (;;) {
+      const overdue = await this.store.ledger.overdue(now, 200);
+      if (overdue.length === 0) return report;
+      await this.store.transaction(async (tx) => {
+        for (const e of overdue) {
+          const outcome = await this.abandonWithin(tx, e.id, actor, 'not confirmed before its deadline');
+          if (outcome === 'revoked') report.revoked.push({ caId: e.caId, serial: e.serial });
+          else if (outcome === 'abandoned') report.abandoned.push({ caId: e.caId, kind: e.kind, serial: e.serial });
+        }
+      });
+    }
+  }
+
+  private async abandonWithin(tx: CaTransaction, ledgerId: number, actor: string, why: string): Promise<'revoked' | 'abandoned' | 'settled'> {
+    const e = await tx.ledger.get(ledgerId);
+    if (!e || (e.state !== 'reserved' && e.state !== 'signed')) return 'settled';
+    const now = this.deps.clock.now().getTime();
+    await tx.ledger.advance([e.id], [e.state], 'abandoned', now);
+    if (e.state === 'signed' && e.kind === 'certificate' && (await tx.certificates.status(e.caId, e.serial))?.revokedAt === null) {
+      await this.revokeWithin(tx, { serial: e.serial, caId: e.caId, reason: UNDELIVERED_REASON, actor });
+      await tx.record({ actor, action: 'ledger.abandon', target: `${e.caId}/${e.serial}`, details: { kind: e.kind, state: e.state, why, revoked: true } });
+      return 'revoked';
+    }
+    await tx.record({ actor, action: 'ledger.abandon', target: `${e.caId}/${e.kind === 'crl' ? `crl-${e.serial}` : e.serial}`, details: { kind: e.kind, state: e.state, why, revoked: false } });
+    return 'abandoned';
+  }
+
+  // ---- certificates ------------------------------------------------------------------------------------
 
   /** Finds the certificate a serial names (across CAs unless `caId` is given). */
-  async findCertificate(serialText: string, caId?: string, sql: Repositories = this.store): Promise<CertificateRecord> {
+  async findCertificate(serialText: string, caId?: string): Promise<CertificateRecord> {
+    return this.find(this.store, serialText, caId);
+  }
+
+  private async find(sql: Pick<CaTransaction, 'certificates'>, serialText: string, caId?: string): Promise<CertificateRecord> {
     const serial = normalizeSerial(serialText);
     if (caId) {
       await this.get(caId);
@@ -392,10 +563,50 @@ export class CertificationAuthorities {
     return found[0]!;
   }
 
-  /** Revokes inside the caller's transaction (the counter combines it with its own records). */
-  async revokeIn(tx: Repositories, req: RevocationRequest): Promise<CertificateRecord> {
+  /** A certificate's revocation state, or undefined when the CA never issued the serial (the status port). */
+  async status(caId: string, serial: string): Promise<CertificateStatus | undefined> {
+    return this.store.certificates.status(caId, serial);
+  }
+
+  /** Every certificate issued to a resident (the counter's view of a resident). */
+  async certificatesOf(residentId: string): Promise<CertificateRecord[]> {
+    return this.store.certificates.byResident(residentId);
+  }
+
+  /** The live resident certificates held by a card: who the card belongs to. */
+  async liveOnCard(cardId: string): Promise<CertificateRecord[]> {
+    return this.store.certificates.liveOnCard(cardId, this.deps.clock.now().getTime());
+  }
+
+  /** Certificates the CAs issued (`jpki ca certificates`, `jpki ca export`). */
+  async certificates(filter: { caId?: string; kind?: CertificateKind; limit?: number } = {}): Promise<CertificateRecord[]> {
+    return this.store.certificates.list(filter);
+  }
+
+  /** How many ledger entries are in each state. */
+  async ledgerCounts(): Promise<Record<LedgerState, number>> {
+    return this.store.ledger.counts();
+  }
+
+  // ---- revocation --------------------------------------------------------------------------------------
+
+  async revoke(req: RevocationRequest): Promise<CertificateRecord> {
+    return this.store.transaction((tx) => this.revokeWithin(tx, req));
+  }
+
+  /** Several revocations in one transaction: all of them, or (on the first refusal) none. */
+  async revokeAll(reqs: readonly RevocationRequest[]): Promise<CertificateRecord[]> {
+    return this.store.transaction(async (tx) => {
+      const out: CertificateRecord[] = [];
+      for (const r of reqs) out.push(await this.revokeWithin(tx, r));
+      return out;
+    });
+  }
+
+  /** A revocation inside a transaction of the CA's own (register events, the sweeper, supersession). */
+  async revokeWithin(tx: CaTransaction, req: RevocationRequest): Promise<CertificateRecord> {
     const reason = parseRevocationReason(req.reason);
-    const cert = await this.findCertificate(req.serial, req.caId, tx);
+    const cert = await this.find(tx, req.serial, req.caId);
     const at = this.deps.clock.now().getTime();
     if (!(await tx.certificates.revoke(cert.caId, cert.serial, at, reason)))
       throw new CaError('CERTIFICATE_ALREADY_REVOKED', `certificate ${cert.serial} of ${cert.caId} is already revoked`, { serial: cert.serial, caId: cert.caId });
@@ -404,14 +615,28 @@ export class CertificationAuthorities {
     await tx.statusChanges.append({ caId: cert.caId, serial: cert.serial, status: 'revoked', crlPartition: cert.crlPartition, at });
     return { ...cert, revokedAt: at, revocationReason: reason };
   }
+}
 
-  async revoke(req: RevocationRequest): Promise<CertificateRecord> {
-    return this.store.transaction((tx) => this.revokeIn(tx, req));
-  }
+/** A resident certificate that is neither revoked nor expired. */
+export function isLiveResidentCertificate(c: CertificateRecord, now: number): boolean {
+  return (c.kind === 'sign' || c.kind === 'auth') && c.revokedAt === null && c.notAfter > now;
+}
+
+/** Today's date in Japan, YYYY-MM-DD (the register's calendar day). */
+function japanDate(at: Date): string {
+  return new Date(at.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
+}
+
+function b64(signature: Uint8Array): string {
+  return Buffer.from(signature).toString('base64');
 }
 
 function notInitialized(): CaError {
   return new CaError('CA_NOT_INITIALIZED', 'the CAs have not been created yet: run `jpki init` first');
+}
+
+function reservationExpired(what: string): CaError {
+  return new CaError('RESERVATION_EXPIRED', `${what}: the reservation passed its deadline and was abandoned by the sweeper; nothing was handed out, issue again`);
 }
 
 /** The subject's key, loaded once (OpenSSL's key decoding costs more than building the whole TBS). */

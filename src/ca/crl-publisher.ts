@@ -1,9 +1,13 @@
 import { encodeCrl, type CrlEntryInput } from '../pki/crl-encoder.js';
 import { authorityKeyIdentifier, crlNumber, deltaCrlIndicator, freshestCrl, issuingDistributionPoint } from '../pki/extensions.js';
 import type { Clock } from '../common/clock.js';
-import type { CrlRecord, Store, RevokedEntry, RevokedFilter } from '../store/index.js';
+import type { Signer } from '../pki/signer.js';
+import type { CrlRecord, RevokedEntry, RevokedFilter } from '../store/index.js';
 import type { CertificationAuthorities } from './certification-authorities.js';
+import { DEFAULT_RESERVATION_MS } from './certification-authorities.js';
 import { CaError } from './errors.js';
+import { tbsHash } from './ledger.js';
+import type { CrlStore } from './ports.js';
 import type { PublicationUrls } from './urls.js';
 
 /**
@@ -65,10 +69,10 @@ export function baseScopeOf(scope: CrlScope): CrlScope | undefined {
 }
 
 export interface CrlPublisherDeps {
-  store: Store;
+  store: CrlStore;
   clock: Clock;
   urls: PublicationUrls;
-  authorities: CertificationAuthorities;
+  authorities: Pick<CertificationAuthorities, 'get' | 'signerFor'>;
 }
 
 /**
@@ -125,7 +129,28 @@ export class CrlPublisher {
     // The count lets the encoder write the CRL in place, so a large CRL is held once in memory, not twice.
     // It is only a size hint: counted without the expiry test, it comes straight from the revoked-at index.
     const expectedEntries = await store.certificates.countRevoked({ ...filter, notExpiredAt: undefined });
-    const der = await encodeCrl({ issuer: authority.subject, signer, thisUpdate, nextUpdate, extensions, entries, expectedEntries });
+    // Record, then sign (docs/ca.md): the encoder hands the finished TBSCertList to this signer, which puts
+    // its number, scope and hash in the CA's ledger before the CA key signs it.
+    const recorded: { ledgerId?: number; tbsHash?: string; signature?: Uint8Array } = {};
+    const ledgerSigner: Signer = {
+      algorithm: signer.algorithm,
+      publicKey: signer.publicKey,
+      sign: async (tbs) => {
+        const hash = tbsHash(tbs);
+        const at = clock.now().getTime();
+        recorded.tbsHash = hash;
+        recorded.ledgerId = await store.transaction(async (tx) => {
+          const [id] = await tx.ledger.reserve([
+            { caId, kind: 'crl', serial: String(number), purpose: `crl:${scopeKey(scope)}`, subject: null, tbsHash: hash, actor, reservedAt: at, deadline: at + DEFAULT_RESERVATION_MS },
+          ]);
+          if (id === undefined) throw new CaError('LEDGER_MISMATCH', `CRL number ${number} of ${caId} was reserved twice`);
+          return id;
+        });
+        recorded.signature = await signer.sign(tbs);
+        return recorded.signature;
+      },
+    };
+    const der = await encodeCrl({ issuer: authority.subject, signer: ledgerSigner, thisUpdate, nextUpdate, extensions, entries, expectedEntries });
     const record: CrlRecord = {
       caId,
       scope: scopeKey(scope),
@@ -137,11 +162,18 @@ export class CrlPublisher {
       der,
     };
     await store.transaction(async (tx) => {
-      // Two generators racing: never replace a newer CRL with an older one.
+      // Two generators racing: never replace a newer CRL with an older one (that CRL never leaves: abandoned).
       const current = await tx.crls.describe(caId, record.scope);
-      if (current && current.crlNumber > record.crlNumber) return;
+      const superseded = current !== undefined && current.crlNumber > record.crlNumber;
+      await tx.ledger.advance([recorded.ledgerId!], ['reserved'], superseded ? 'abandoned' : 'confirmed', clock.now().getTime());
+      if (superseded) return;
       await tx.crls.put(record);
-      await tx.record({ actor, action: 'crl.issue', target: `${caId}/${record.scope}`, details: { crlNumber: number, entries, base: record.baseCrlNumber } });
+      await tx.record({
+        actor,
+        action: 'crl.issue',
+        target: `${caId}/${record.scope}`,
+        details: { crlNumber: number, entries: entries.count, base: record.baseCrlNumber, tbsHash: recorded.tbsHash, signature: Buffer.from(recorded.signature!).toString('base64') },
+      });
     });
     return record;
   }

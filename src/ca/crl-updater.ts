@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock.js';
-import type { CrlRecord, StatusChange, StatusChangeFeed, Store } from '../store/index.js';
+import type { CrlRecord, StatusChange } from '../store/index.js';
+import type { CrlStore } from './ports.js';
 import { baseScopeOf, scopeKey, type CrlPublisher, type CrlScope } from './crl-publisher.js';
 
 export interface CrlUpdaterOptions {
@@ -11,6 +12,15 @@ export interface CrlUpdaterOptions {
   refreshDeltaBeforeMs?: number;
   /** After a revocation, further ones are awaited this long before the deltas are regenerated (default 2 s). */
   debounceMs?: number;
+}
+
+/** What the updater reads to decide what is due: the CAs, their current CRLs, their partitions. */
+export type CrlSchedule = Pick<CrlStore, 'authorities' | 'crls' | 'certificates'>;
+
+/** The status-change feed, as the updater follows it. */
+export interface StatusChangeFollower {
+  subscribe(listener: (changes: readonly StatusChange[]) => void | Promise<void>): () => void;
+  start(): Promise<void>;
 }
 
 export interface CrlUpdateReport {
@@ -39,7 +49,7 @@ export class CrlUpdater {
   private readonly published = new Set<string>();
 
   constructor(
-    private readonly deps: { store: Store; clock: Clock; publisher: CrlPublisher; feed: StatusChangeFeed; onError?: (e: unknown) => void },
+    private readonly deps: { store: CrlSchedule; clock: Clock; publisher: Pick<CrlPublisher, 'generate' | 'current'>; feed: StatusChangeFollower; onError?: (e: unknown) => void },
     private readonly options: CrlUpdaterOptions = {},
   ) {}
 

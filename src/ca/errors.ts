@@ -15,7 +15,11 @@ export type CaErrorCode =
   | 'CRL_SCOPE_UNKNOWN'
   | 'CRL_BASE_MISSING'
   | 'CRL_NOT_PUBLISHED'
-  | 'CA_INIT_RACE';
+  | 'CA_INIT_RACE'
+  | 'RESERVATION_UNKNOWN'
+  | 'RESERVATION_EXPIRED'
+  | 'LEDGER_MISMATCH'
+  | 'OUTPUT_UNWRITABLE';
 
 const KIND: Record<CaErrorCode, ErrorKind> = {
   CA_NOT_INITIALIZED: 'conflict',
@@ -33,6 +37,10 @@ const KIND: Record<CaErrorCode, ErrorKind> = {
   CRL_BASE_MISSING: 'conflict',
   CRL_NOT_PUBLISHED: 'not-found',
   CA_INIT_RACE: 'conflict',
+  RESERVATION_UNKNOWN: 'conflict',
+  RESERVATION_EXPIRED: 'conflict',
+  LEDGER_MISMATCH: 'internal',
+  OUTPUT_UNWRITABLE: 'unavailable',
 };
 
 export class CaError extends JpkiError {

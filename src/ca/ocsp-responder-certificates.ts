@@ -3,11 +3,15 @@ import type { Clock } from '../common/clock.js';
 import type { KeyManager } from '../kms/index.js';
 import { ocspResponderTbs } from '../pki/jpki-profile.js';
 import { encodeName } from '../pki/names.js';
-import { signTbs } from '../pki/signed.js';
+import { assembleSigned } from '../pki/signed.js';
 import type { KeySpec, Signer } from '../pki/signer.js';
-import type { AuthorityRecord, Store } from '../store/index.js';
+import type { AuthorityRecord } from '../store/index.js';
 import type { CertificationAuthorities } from './certification-authorities.js';
-import { serialHex, unusedSerial } from './serial.js';
+import { DEFAULT_RESERVATION_MS } from './certification-authorities.js';
+import { CaError } from './errors.js';
+import { tbsHash } from './ledger.js';
+import type { CaStore } from './ports.js';
+import { randomSerial, serialHex } from './serial.js';
 
 /** How long a delegated responder certificate is valid, and how early it is replaced (docs/ocsp.md). */
 export const OCSP_RESPONDER_VALIDITY_MS = 30 * 24 * 3600_000;
@@ -27,10 +31,10 @@ export interface DelegatedResponder {
 }
 
 export interface OcspResponderCertificatesDeps {
-  store: Store;
+  store: Pick<CaStore, 'ocspResponders' | 'certificates' | 'transaction'>;
   keys: KeyManager;
   clock: Clock;
-  authorities: CertificationAuthorities;
+  authorities: Pick<CertificationAuthorities, 'get' | 'signerFor'>;
 }
 
 /**
@@ -95,21 +99,32 @@ export class OcspResponderCertificates {
     const signer = await keys.getSigner(key.uri);
     const notBefore = new Date(Math.floor((now.getTime() - BACKDATE_MS) / 1000) * 1000);
     const notAfter = new Date(Math.min(notBefore.getTime() + OCSP_RESPONDER_VALIDITY_MS, authority.notAfter));
-    const serial = await unusedSerial(store.certificates, authority.id);
-    const der = await signTbs(
-      ocspResponderTbs({
-        serial,
-        signatureAlgorithm: caSigner.algorithm,
-        issuer: { subject: authority.subject, keyId: authority.keyId },
-        subject: encodeName([{ C: 'JP' }, { O: 'JPKI' }, { OU: 'OCSP Responder' }, { CN: `OCSP Responder ${authority.id}` }]),
-        subjectPublicKeyInfo: key.publicKey,
-        notBefore,
-        notAfter,
-      }),
-      caSigner,
-    );
+    const serial = randomSerial();
+    const tbs = ocspResponderTbs({
+      serial,
+      signatureAlgorithm: caSigner.algorithm,
+      issuer: { subject: authority.subject, keyId: authority.keyId },
+      subject: encodeName([{ C: 'JP' }, { O: 'JPKI' }, { OU: 'OCSP Responder' }, { CN: `OCSP Responder ${authority.id}` }]),
+      subjectPublicKeyInfo: key.publicKey,
+      notBefore,
+      notAfter,
+    });
     const record = { caId: authority.id, serial: serialHex(serial), keyUri: key.uri, notBefore: notBefore.getTime(), notAfter: notAfter.getTime(), createdAt: now.getTime() };
+    const hash = tbsHash(tbs);
+    // Record, then sign (docs/ca.md): the responder certificate is in the CA's ledger before the CA key signs.
+    const [ledgerId] = await store.transaction(async (tx) => {
+      const ids = await tx.ledger.reserve([
+        { caId: authority.id, kind: 'certificate', serial: record.serial, purpose: 'ocsp', subject: key.uri, tbsHash: hash, actor, reservedAt: now.getTime(), deadline: now.getTime() + DEFAULT_RESERVATION_MS },
+      ]);
+      if (ids[0] === undefined) throw new CaError('SERIAL_COLLISION', `serial ${record.serial} is taken under ${authority.id}; the random source is suspect`);
+      await tx.record({ actor, action: 'certificate.reserve', target: `${authority.id}/${record.serial}`, details: { purpose: 'ocsp', tbsHash: hash } });
+      return ids as number[];
+    });
+    const signature = await caSigner.sign(tbs);
+    const der = assembleSigned(tbs, caSigner.algorithm, signature);
     await store.transaction(async (tx) => {
+      if ((await tx.ledger.advance([ledgerId!], ['reserved'], 'confirmed', clock.now().getTime())).size !== 1)
+        throw new CaError('RESERVATION_EXPIRED', `the reservation of responder certificate ${authority.id}/${record.serial} was abandoned; nothing was stored`);
       await tx.certificates.insert({
         caId: authority.id,
         serial: record.serial,
@@ -124,7 +139,12 @@ export class OcspResponderCertificates {
         der,
       });
       await tx.ocspResponders.insert(record);
-      await tx.record({ actor, action: 'ocsp.responder.issue', target: `${authority.id}/${record.serial}`, details: { keyUri: key.uri, notAfter: notAfter.toISOString() } });
+      await tx.record({
+        actor,
+        action: 'ocsp.responder.issue',
+        target: `${authority.id}/${record.serial}`,
+        details: { keyUri: key.uri, notAfter: notAfter.toISOString(), tbsHash: hash, signature: Buffer.from(signature).toString('base64') },
+      });
     });
     return { caId: authority.id, serial: record.serial, certificate: der, notBefore, notAfter, signer };
   }

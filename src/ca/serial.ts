@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { CertificateRepository } from '../store/index.js';
 import { CaError } from './errors.js';
 
 /** Bytes in a serial number: 16 bytes with the top bit clear carry 126 random bits (RFC 5280 and CA/B ≥ 64). */
@@ -7,7 +6,7 @@ export const SERIAL_BYTES = 16;
 
 /**
  * A fresh serial number from the CSPRNG: positive (top bit 0) and always 16 bytes long (second bit 1), so
- * its hex form is canonical. Uniqueness per CA is enforced by the store.
+ * its hex form is canonical. Uniqueness per CA is enforced by the CA's ledger (a reservation of a taken serial fails).
  */
 export function randomSerial(): Buffer {
   const b = randomBytes(SERIAL_BYTES);
@@ -20,13 +19,6 @@ export function serialHex(serial: Uint8Array): string {
   let i = 0;
   while (i < serial.length - 1 && serial[i] === 0) i++;
   return Buffer.from(serial.subarray(i)).toString('hex');
-}
-
-/** A fresh serial not yet used under the CA (the unique index still guards the race at commit). */
-export async function unusedSerial(certificates: Pick<CertificateRepository, 'serialExists'>, caId: string): Promise<Buffer> {
-  let serial = randomSerial();
-  while (await certificates.serialExists(caId, serialHex(serial))) serial = randomSerial();
-  return serial;
 }
 
 /**

@@ -13,7 +13,7 @@ export interface FabricateParams {
    * This card's diversified issuer key, deriveCardIssuerKey(masterKey, cardId). A function so the caller can
    * derive it from the ID chosen here; the card never sees the master key.
    */
-  issuerKey: (cardId: string) => Uint8Array;
+  issuerKey: (cardId: string) => Uint8Array | Promise<Uint8Array>;
   /** EF 0006 token name; JPKIAPICCTOKEN2 (My Number card) by default. */
   token?: string;
 }
@@ -38,7 +38,7 @@ export class SoftCard {
     const memory = await CardMemory.fabricate(storage, {
       fabricationSecret: params.fabricationSecret,
       cardId,
-      issuerKey: params.issuerKey(cardId),
+      issuerKey: await params.issuerKey(cardId),
       token: params.token,
     });
     return new SoftCard(memory, new JpkiApplet(memory, options));

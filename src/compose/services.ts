@@ -1,25 +1,34 @@
-import { join } from 'node:path';
-import { readFileSync, existsSync } from 'node:fs';
 import { systemClock, type Clock } from '../common/clock.js';
-import { JpkiError } from '../common/errors.js';
+import { AuditTrail, AUDIT_KEY_LABEL } from '../audit/trail.js';
+import type { CardIssuer } from '../card/index.js';
 import { CertificationAuthorities } from '../ca/certification-authorities.js';
+import { RegisterEventHandler } from '../ca/register-events.js';
 import { CrlPublisher } from '../ca/crl-publisher.js';
 import { CrlUpdater } from '../ca/crl-updater.js';
 import { OcspResponderCertificates } from '../ca/ocsp-responder-certificates.js';
-import { createOcspService, type OcspService } from '../ocsp/index.js';
+import { createOcspService, type OcspService, type OcspStorage } from '../ocsp/index.js';
 import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
-import { openKeyManager, type KeyManager, type KmsConfig } from '../kms/index.js';
-import { StatusChangeFeed, type Store } from '../store/index.js';
-import { ResidentRegister } from '../register/index.js';
+import { formatPkcs11Uri, formatSoftUri, openKeyManager, type KeyManager } from '../kms/index.js';
+import { scoped, StatusChangeFeed, type Store } from '../store/index.js';
+import { municipalityByCode, ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
-import { issuerMasterKey } from '../reader/index.js';
+import { kmsCardIssuer } from './card-issuer.js';
+import { frontDoor } from './front-door.js';
 import type { InstallationConfig } from './data-dir.js';
 import { openInstallation, type InstallationLocation } from './installation.js';
+import { kmsConfigFor } from './kms-config.js';
+
+export { kmsConfigFor, pkcs11Pin } from './kms-config.js';
 
 export type { InstallationLocation } from './installation.js';
 export { databaseUrlFor } from './installation.js';
 
-/** Everything a command or the server works with, opened once and closed once (the composition root). */
+/**
+ * Everything a command or the server works with, opened once and closed once (the composition root). Each
+ * module below was handed only its own ports (ca/ports.ts, counter/ports.ts, ocsp/ports.ts, the register's
+ * own tables); `store` is the composition root's own handle — for its jobs, maintenance commands and tests,
+ * never given to a module.
+ */
 export interface Services {
   readonly dataDir: string;
   readonly config: InstallationConfig;
@@ -42,6 +51,12 @@ export interface Services {
   readonly register: ResidentRegister;
   /** The municipal counter: operators, issuance, revocation, PIN services (docs/counter.md). */
   readonly counter: Counter;
+  /** The CA side of the register's change events: revokes what a change invalidates. */
+  readonly registerEvents: RegisterEventHandler;
+  /** The audit trail's checkpoints and verification (docs/ca.md). */
+  readonly audit: AuditTrail;
+  /** The card issuer, its master secret in the key store. */
+  readonly cardIssuer: CardIssuer;
   close(): Promise<void>;
 }
 
@@ -54,24 +69,31 @@ export interface OpenOptions {
   clock?: Clock;
 }
 
-/** The PKCS#11 user PIN: env JPKI_PKCS11_PIN, else the PIN file written at init (mode 0600). */
-export function pkcs11Pin(dataDir: string): string {
-  if (process.env.JPKI_PKCS11_PIN) return process.env.JPKI_PKCS11_PIN;
-  const file = join(dataDir, 'keys', 'pkcs11.pin');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  throw new JpkiError('PKCS11_PIN_MISSING', 'unauthenticated', 'the PKCS#11 token PIN is needed: set JPKI_PKCS11_PIN');
-}
-
-export function kmsConfigFor(dataDir: string, config: InstallationConfig): KmsConfig {
-  if (config.kms.type === 'soft') return { type: 'soft', dir: join(dataDir, 'keys') };
-  return { type: 'pkcs11', module: config.kms.module, token: config.kms.token, pin: pkcs11Pin(dataDir) };
-}
-
 /** A failure in a background job (no caller to throw to): one line on stderr, no stack (JPKI_DEBUG adds it). */
 function reportBackgroundError(job: string): (e: unknown) => void {
   return (e) => {
     const detail = process.env.JPKI_DEBUG && e instanceof Error ? (e.stack ?? e.message) : e instanceof Error ? e.message : String(e);
     process.stderr.write(`jpki: ${job}: ${detail}\n`);
+  };
+}
+
+/** The OCSP side's ports over the store (ocsp/ports.ts): reads of the CA's data, its own response table. */
+export function ocspStorageOf(store: Store): OcspStorage {
+  const own = scoped(store, ['ocspResponses']);
+  return {
+    issuers: { list: () => store.authorities.list() },
+    statuses: { status: (caId, serial) => store.certificates.status(caId, serial) },
+    responses: {
+      getChecked: (caId, serial, hash) => own.ocspResponses.getChecked(caId, serial, hash),
+      putAll: (responses) =>
+        own.transaction(async (tx) => {
+          for (const r of responses) await tx.ocspResponses.put(r);
+        }),
+      presignCandidates: (...a) => own.ocspResponses.presignCandidates(...a),
+      pruneExpired: (before) => own.ocspResponses.pruneExpired(before),
+    },
+    responderInUse: async (caId) => (await store.ocspResponders.latest(caId)) !== undefined,
+    pruneChanges: (before) => store.statusChanges.prune(before),
   };
 }
 
@@ -87,24 +109,50 @@ export async function openServices(globals: InstallationLocation, options: OpenO
   }
   const publicUrl = options.publicUrl ?? process.env.JPKI_PUBLIC_URL ?? config.publicUrl ?? DEFAULT_PUBLIC_URL;
   const urls = publicationUrls(publicUrl);
+  // Each module gets its own tables (scoped) and the narrow ports it declares, nothing else.
+  const caStore = scoped(store, ['authorities', 'certificates', 'crls', 'settings', 'statusChanges', 'ocspResponders', 'ledger', 'registerEventOutcomes', 'record', 'recordAll']);
+  const register = new ResidentRegister({ store: scoped(store, ['residents', 'record']), clock });
   // The CA asks the CRL updater (made below) to publish a partition's CRLs before it signs into it.
   const partitions = { updater: undefined as CrlUpdater | undefined };
-  const ca = new CertificationAuthorities({ store, keys, clock, urls, crlPartitions: { ensure: (caId, m) => partitions.updater!.ensurePartition(caId, m) } });
-  const crls = new CrlPublisher({ store, clock, urls, authorities: ca });
-  const statusFeed = new StatusChangeFeed(store.db, store.statusChanges);
-  const ocspResponders = new OcspResponderCertificates({ store, keys, clock, authorities: ca });
-  const ocsp = createOcspService({ store, clock, responders: ocspResponders, feed: statusFeed, onError: reportBackgroundError('ocsp') });
-  const crlUpdater = new CrlUpdater({ store, clock, publisher: crls, feed: statusFeed, onError: reportBackgroundError('crl-updater') });
-  partitions.updater = crlUpdater;
-  const register = new ResidentRegister({ store, clock });
-  const counter = createCounter({
-    store,
+  const ca = new CertificationAuthorities({
+    store: caStore,
+    keys,
     clock,
-    ca,
-    register,
+    urls,
+    municipalities: { byCode: municipalityByCode },
+    crlPartitions: { ensure: (caId, m) => partitions.updater!.ensurePartition(caId, m) },
+  });
+  const crls = new CrlPublisher({ store: scoped(store, ['authorities', 'certificates', 'crls', 'ledger', 'record']), clock, urls, authorities: frontDoor(ca, ['get', 'signerFor']) });
+  const statusFeed = new StatusChangeFeed(store.db, store.statusChanges);
+  const ocspResponders = new OcspResponderCertificates({ store: caStore, keys, clock, authorities: frontDoor(ca, ['get', 'signerFor']) });
+  const ocsp = createOcspService({
+    storage: ocspStorageOf(store),
+    clock,
+    responders: frontDoor(ocspResponders, ['current']),
+    feed: statusFeed,
+    onError: reportBackgroundError('ocsp'),
+  });
+  const crlUpdater = new CrlUpdater({ store: caStore, clock, publisher: frontDoor(crls, ['generate', 'current']), feed: statusFeed, onError: reportBackgroundError('crl-updater') });
+  partitions.updater = crlUpdater;
+  const registerEvents = new RegisterEventHandler({ store: caStore, events: frontDoor(register, ['eventsAfter']), authorities: frontDoor(ca, ['revokeWithin']), clock, onError: reportBackgroundError('register-events') });
+  const cardIssuer = kmsCardIssuer(keys, globals.dataDir);
+  const counter = createCounter({
+    store: scoped(store, ['counterRecords', 'operators', 'submissions', 'record']),
+    clock,
+    ca: frontDoor(ca, ['reserve', 'sign', 'confirm', 'abandon', 'revokeAll', 'certificatesOf', 'liveOnCard', 'findCertificate', 'get']),
+    register: frontDoor(register, ['get', 'find', 'search', 'events', 'facts', 'add', 'move', 'rename', 'correct', 'death', 'count']),
+    registerEvents: frontDoor(registerEvents, ['settle']),
     devices: deviceFactory({ dataDir: globals.dataDir }),
-    issuerMasterKey: () => issuerMasterKey(globals.dataDir, { create: false }),
+    cardIssuer,
     publicUrl,
+  });
+  const audit = new AuditTrail({
+    log: store.audit,
+    keys,
+    keyUri: config.kms.type === 'soft' ? formatSoftUri(AUDIT_KEY_LABEL) : formatPkcs11Uri({ token: config.kms.token, object: AUDIT_KEY_LABEL }),
+    clock,
+    dataDir: globals.dataDir,
+    certificates: store.certificates,
   });
   return {
     dataDir: globals.dataDir,
@@ -122,7 +170,12 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     crlUpdater,
     register,
     counter,
+    registerEvents,
+    audit,
+    cardIssuer,
     close: async () => {
+      await audit.stop();
+      await registerEvents.stop();
       await crlUpdater.stop();
       await ocsp.close();
       statusFeed.stop();

@@ -1,8 +1,8 @@
 import type { Clock } from '../common/clock.js';
-import type { CertificationAuthorities } from '../ca/certification-authorities.js';
+import { isLiveResidentCertificate } from '../ca/certification-authorities.js';
 import { encodeDateOfBirth, formatDateOfBirth } from '../pki/era.js';
 import { prefectureByCode } from '../pki/prefectures.js';
-import { municipalityByCode, normaliseName, type Resident, type ResidentRegister } from '../register/index.js';
+import { municipalityByCode, normaliseName, type Resident } from '../register/index.js';
 import {
   IssuerAuthenticationFailedError,
   IssuerLockedError,
@@ -10,23 +10,26 @@ import {
   PinIncorrectError,
   type Reader,
 } from '../reader/index.js';
-import type { ApplicationKind, ApplicationRecord, CertificateRecord, DocumentRecord, Repositories, Store } from '../store/index.js';
+import type { ApplicationKind, ApplicationRecord, CertificateRecord, DocumentRecord } from '../store/index.js';
 import type { DeviceFactory, KeyPairGenerationDevice } from './devices.js';
 import { CounterError } from './errors.js';
 import type { ApplicationForm, DeviceRef, PhotoId } from './inputs.js';
 import { actorOf, type Operator } from './operators.js';
+import type { CardIssuer, CounterCa, CounterRegister, CounterStore, CounterTx, RegisterEventSettlement } from './ports.js';
 import type { Submissions } from './submissions.js';
 
-/** What every counter workflow works with (the composition root fills it in). */
+/** What every counter workflow works with (the composition root fills it in from counter/ports.ts). */
 export interface CounterContext {
-  store: Store;
+  store: CounterStore;
   clock: Clock;
-  ca: CertificationAuthorities;
-  register: ResidentRegister;
+  ca: CounterCa;
+  register: CounterRegister;
+  /** The CA's handling of register events (a change's revocations). */
+  registerEvents: RegisterEventSettlement;
   submissions: Submissions;
   devices: DeviceFactory;
-  /** The card issuer's master key (read when a card session needs it, never kept). */
-  issuerMasterKey: () => Uint8Array;
+  /** The card issuer: its master secret stays in the key store; it only answers card challenges. */
+  cardIssuer: CardIssuer;
   /** The portal's public base URL, for the usage guide. */
   publicUrl: string;
 }
@@ -62,13 +65,13 @@ export async function assertSupervisor(ctx: Pick<CounterContext, 'store'>, opera
 }
 
 /** The resident, checked to be the operator's to serve. */
-export async function residentInScope(ctx: CounterContext, operator: Operator, residentId: string, action: string, sql: Repositories = ctx.store): Promise<Resident> {
-  const r = await ctx.register.get(residentId, sql);
+export async function residentInScope(ctx: CounterContext, operator: Operator, residentId: string, action: string): Promise<Resident> {
+  const r = await ctx.register.get(residentId);
   await assertInScope(ctx, operator, { municipality: r.municipality, ref: `resident:${r.id}` }, action);
   return r;
 }
 
-export async function applicationInScope(ctx: CounterContext, operator: Operator, number: string, action: string, sql: Repositories = ctx.store): Promise<ApplicationRecord> {
+export async function applicationInScope(ctx: CounterContext, operator: Operator, number: string, action: string, sql: Pick<CounterTx, 'counterRecords'> = ctx.store): Promise<ApplicationRecord> {
   const a = await sql.counterRecords.application(number);
   if (!a) throw new CounterError('COUNTER_APPLICATION_NOT_FOUND', `no application numbered ${JSON.stringify(number)}`, { number });
   await assertInScope(ctx, operator, { municipality: a.municipality, ref: `application:${a.number}` }, action);
@@ -123,7 +126,7 @@ export function counterCardError(e: unknown): unknown {
 
 /** Whose card it is: the residents with live certificates on it. */
 export async function cardHolders(ctx: CounterContext, cardId: string): Promise<Set<string>> {
-  const live = await ctx.store.counterRecords.liveCertificatesOnCard(cardId, ctx.clock.now().getTime());
+  const live = await ctx.ca.liveOnCard(cardId);
   return new Set(live.map((c) => c.residentId).filter((r): r is string => r !== null));
 }
 
@@ -135,7 +138,7 @@ function japanYear(at: number): string {
 }
 
 /** A–application, R–receipt, N–notice: `R-13103-2026-000001`, gapless per municipality and year. */
-export async function nextNumber(tx: Repositories, series: 'A' | 'R' | 'N', municipality: string, at: number): Promise<string> {
+export async function nextNumber(tx: Pick<CounterTx, 'counterRecords'>, series: 'A' | 'R' | 'N', municipality: string, at: number): Promise<string> {
   const year = japanYear(at);
   const n = await tx.counterRecords.nextNumber(`${municipality}:${series}:${year}`);
   return `${series}-${municipality}-${year}-${String(n).padStart(6, '0')}`;
@@ -146,7 +149,7 @@ export async function nextNumber(tx: Repositories, series: 'A' | 'R' | 'N', muni
  * acceptance: both written in the caller's transaction. `noticeContent` gets the application's number.
  */
 export async function completeWithNotice(
-  tx: Repositories,
+  tx: CounterTx,
   a: { kind: ApplicationKind; resident: Resident; operator: Operator; form: Record<string, unknown>; identity: PhotoId; result: unknown; at: number },
   noticeContent: (applicationNumber: string) => Record<string, unknown>,
 ): Promise<{ application: ApplicationRecord; notice: DocumentRecord }> {
@@ -256,9 +259,7 @@ export function certificateSummary(c: CertificateRecord, now: number): Certifica
   };
 }
 
-export function isLive(c: CertificateRecord, now: number): boolean {
-  return (c.kind === 'sign' || c.kind === 'auth') && c.revokedAt === null && c.notAfter > now;
-}
+export const isLive = isLiveResidentCertificate;
 
 export interface DocumentView {
   number: string;
@@ -273,7 +274,7 @@ export interface DocumentView {
   content: Record<string, unknown>;
 }
 
-export async function documentView(sql: Repositories, d: DocumentRecord): Promise<DocumentView> {
+export async function documentView(sql: Pick<CounterTx, 'counterRecords' | 'operators'>, d: DocumentRecord): Promise<DocumentView> {
   const app = await sql.counterRecords.applicationById(d.applicationId);
   const op = await sql.operators.get(d.operatorId);
   return {
@@ -306,7 +307,7 @@ export interface ApplicationView {
   completedAt: string | null;
 }
 
-export async function applicationView(sql: Repositories, a: ApplicationRecord): Promise<ApplicationView> {
+export async function applicationView(sql: Pick<CounterTx, 'operators'>, a: ApplicationRecord): Promise<ApplicationView> {
   const op = await sql.operators.get(a.operatorId);
   return {
     number: a.number,

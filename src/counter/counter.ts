@@ -1,8 +1,8 @@
 import type { Clock } from '../common/clock.js';
-import type { CertificationAuthorities } from '../ca/certification-authorities.js';
-import { municipalityByCode, type NewResident, type ResidentRegister } from '../register/index.js';
+import { municipalityByCode, type NewResident } from '../register/index.js';
 import { JpkiClient, type CardState } from '../reader/index.js';
-import type { DeviceRecord, Store } from '../store/index.js';
+import type { DeviceRecord } from '../store/index.js';
+import type { CardIssuer, CounterCa, CounterRegister, CounterStore, RegisterEventSettlement } from './ports.js';
 import {
   applicationInScope,
   applicationView,
@@ -29,13 +29,15 @@ import { RegisterChanges } from './register-changes.js';
 import { RevocationDesk } from './revocation.js';
 import { Submissions } from './submissions.js';
 
+/** The counter's ports (counter/ports.ts), filled in by the composition root. */
 export interface CounterDependencies {
-  store: Store;
+  store: CounterStore;
   clock: Clock;
-  ca: CertificationAuthorities;
-  register: ResidentRegister;
+  ca: CounterCa;
+  register: CounterRegister;
+  registerEvents: RegisterEventSettlement;
   devices: DeviceFactory;
-  issuerMasterKey: () => Uint8Array;
+  cardIssuer: CardIssuer;
   publicUrl: string;
 }
 
@@ -117,8 +119,8 @@ export class Counter {
   async residentOverview(operator: Operator, residentId: string): Promise<ResidentOverview> {
     const r = await residentInScope(this.ctx, operator, residentId, 'resident.show');
     const now = this.ctx.clock.now().getTime();
-    const certificates = (await this.ctx.store.certificates.byResident(r.id)).filter((c) => c.kind === 'sign' || c.kind === 'auth');
-    const events = await this.ctx.store.residents.events(r.id);
+    const certificates = (await this.ctx.ca.certificatesOf(r.id)).filter((c) => c.kind === 'sign' || c.kind === 'auth');
+    const events = await this.ctx.register.events(r.id);
     const apps = await this.ctx.store.counterRecords.applicationsOf(r.id);
     return {
       resident: residentView(r),

@@ -1,5 +1,4 @@
 import type { NewResident, ResidentRegister } from '../register/index.js';
-import type { Store } from '../store/index.js';
 import type { Counter } from './counter.js';
 import type { OperatorRole } from '../store/index.js';
 
@@ -37,8 +36,8 @@ export interface DemoSeed {
 }
 
 /** True when the register and the counter are empty (a fresh data directory). */
-export async function isEmptyCounter(store: Store): Promise<boolean> {
-  return (await store.residents.count()) === 0 && (await store.operators.count()) === 0;
+export async function isEmptyCounter(register: Pick<ResidentRegister, 'count'>, counter: Pick<Counter, 'operators'>): Promise<boolean> {
+  return (await register.count()) === 0 && (await counter.operators.count()) === 0;
 }
 
 /**

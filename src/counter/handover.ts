@@ -112,7 +112,7 @@ export function caFingerprint(a: AuthorityRecord): CaFingerprint {
   return { id, name, nameEn, subject, notAfter, sha1, sha256 };
 }
 
-export async function usageGuide(ca: CertificationAuthorities, issuerId: string, validUntil: number, portalUrl: string): Promise<UsageGuide> {
+export async function usageGuide(ca: Pick<CertificationAuthorities, 'get'>, issuerId: string, validUntil: number, portalUrl: string): Promise<UsageGuide> {
   const [prefectural, bridge] = await Promise.all([ca.get(issuerId), ca.get(JPKI_BRIDGE_ID)]);
   return {
     prefecturalCa: caFingerprint(prefectural),

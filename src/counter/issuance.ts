@@ -1,9 +1,10 @@
-import type { PreparedCertificate } from '../ca/certification-authorities.js';
+import type { CertificateReservation, SignedCertificate } from '../ca/certification-authorities.js';
 import { isJpkiError, JpkiError } from '../common/errors.js';
 import { CERTIFICATE_FILES, type CertificateFile } from '../card/index.js';
 import { municipalityByCode, RegisterError, type Resident } from '../register/index.js';
 import { JpkiClient } from '../reader/index.js';
-import type { ApplicationRecord, Repositories } from '../store/index.js';
+import type { ApplicationRecord, CertificateRecord } from '../store/index.js';
+import type { CounterTx } from './ports.js';
 import {
   applicationInScope,
   applicationView,
@@ -12,7 +13,6 @@ import {
   checkFormAgainstRegister,
   counterCardError,
   documentView,
-  isLive,
   nextNumber,
   resolveDevice,
   residentInScope,
@@ -188,7 +188,7 @@ export class IssuanceWorkflow {
     app: ApplicationRecord,
     resident: Resident,
     pins: { signPin: string; authPin: string },
-    seal: (tx: Repositories, result: unknown) => Promise<void>,
+    seal: (tx: CounterTx, result: unknown) => Promise<void>,
   ): Promise<IssuanceResult> {
     const { ca, register, store } = this.ctx;
     const actor = actorOf(operator);
@@ -197,61 +197,76 @@ export class IssuanceWorkflow {
     if ([...holders].some((h) => h !== resident.id))
       throw new CounterError('COUNTER_CARD_OF_ANOTHER_RESIDENT', `card ${cardId} holds live certificates of another resident`, { cardId });
     try {
-      await client.authenticateIssuer(this.ctx.issuerMasterKey());
+      await client.authenticateIssuer(this.ctx.cardIssuer);
     } catch (e) {
       throw counterCardError(e);
     }
-    // From here on the card changes: any failure erases its certificate files and stores nothing.
+    // From here on the card changes: any failure erases its certificate files, and the CA abandons (and,
+    // when already signed, revokes) the two certificates it reserved.
     let stage = 'key-generation';
+    const reserved: CertificateReservation[] = [];
+    let delivered: SignedCertificate[] | undefined;
     try {
       const authKey = await client.generateKeyPair('auth');
       const signKey = await client.generateKeyPair('sign');
       stage = 'signing';
       const m = municipalityByCode(resident.municipality);
       const common = { prefecture: resident.prefecture, municipality: resident.municipality, residentId: resident.id, cardId, actor };
-      const sign = await ca.prepare({ ...common, kind: 'sign', publicKey: { spki: signKey }, facts: register.facts(resident), ...(m ? { municipalityName: m.nameEn } : {}) });
-      const auth = await ca.prepare({ ...common, kind: 'auth', publicKey: { spki: authKey } });
-      const caCertificate = (await ca.get(sign.caId)).certificate;
+      // Record, then sign: both certificates are in the CA's ledger before its key signs either.
+      reserved.push(await ca.reserve({ ...common, kind: 'sign', publicKey: { spki: signKey }, facts: register.facts(resident), ...(m ? { municipalityName: m.nameEn } : {}) }));
+      reserved.push(await ca.reserve({ ...common, kind: 'auth', publicKey: { spki: authKey } }));
+      const [sign, auth] = await Promise.all(reserved.map((r) => ca.sign(r)));
+      const caCertificate = (await ca.get(sign!.caId)).certificate;
       stage = 'certificate-writing';
-      const files: Record<CertificateFile, Uint8Array> = { sign: sign.der, 'sign-ca': caCertificate, auth: auth.der, 'auth-ca': caCertificate };
+      const files: Record<CertificateFile, Uint8Array> = { sign: sign!.der, 'sign-ca': caCertificate, auth: auth!.der, 'auth-ca': caCertificate };
       for (const f of CERTIFICATE_FILES) await client.writeCertificate(f, files[f]);
       stage = 'pin-setting';
       await client.setInitialPins({ auth: pins.authPin, sign: pins.signPin });
       stage = 'recording';
+      // One card, one live signing certificate: the CA confirms both and supersedes whatever the resident held.
+      const { superseded } = await ca.confirm([sign!, auth!], { supersede: { residentId: resident.id }, actor });
+      delivered = [sign!, auth!];
       return await store.transaction(async (tx) => {
-        const result = await this.record(tx, operator, app, resident, cardId, sign, auth);
+        const result = await this.record(tx, operator, app, resident, cardId, sign!, auth!, superseded);
         await seal(tx, result);
         return result;
       });
     } catch (e) {
       await wipeCertificates(client);
+      const why = `issuance ${app.number} stopped at ${stage}`;
+      const undone = delivered
+        ? ca.revokeAll(delivered.map((c) => ({ serial: c.serial, caId: c.caId, reason: 'cessationOfOperation', actor })))
+        : ca.abandon(reserved, actor, why);
+      const clean = await undone.then(
+        () => true,
+        () => false,
+      );
+      const outcome = clean
+        ? "nothing was issued or charged: the certificates the CA had reserved are void (revoked if already signed), and the card's certificate files were erased"
+        : "the card's certificate files were erased; the CA's sweeper revokes whatever was reserved for it";
       throw new CounterError(
         'COUNTER_ISSUANCE_ABORTED',
-        `issuance ${app.number} stopped at ${stage}: ${isJpkiError(e) || e instanceof Error ? e.message : String(e)}; nothing was issued, stored or charged, and the card's certificate files were erased`,
+        `${why}: ${isJpkiError(e) || e instanceof Error ? e.message : String(e)}; ${outcome}`,
         { step: stage, number: app.number, ...(e instanceof JpkiError ? { cause: e.code } : {}) },
         { cause: e },
       );
     }
   }
 
-  /** The one transaction of an issuance. */
+  /** The counter's transaction of an issuance: the application completed, its receipt, the submission sealed. */
   private async record(
-    tx: Repositories,
+    tx: CounterTx,
     operator: Operator,
     app: ApplicationRecord,
     resident: Resident,
     cardId: string,
-    sign: PreparedCertificate,
-    auth: PreparedCertificate,
+    sign: SignedCertificate,
+    auth: SignedCertificate,
+    superseded: readonly CertificateRecord[],
   ): Promise<IssuanceResult> {
     const { ca, clock } = this.ctx;
     const now = clock.now().getTime();
     const actor = actorOf(operator);
-    // One card, one live signing certificate: whatever the resident held before is superseded.
-    const superseded = (await tx.certificates.byResident(resident.id)).filter((c) => isLive(c, now));
-    for (const c of superseded) await ca.revokeIn(tx, { serial: c.serial, caId: c.caId, reason: 'superseded', actor });
-    await ca.commit(tx, sign);
-    await ca.commit(tx, auth);
     const receiptNumber = await nextNumber(tx, 'R', app.municipality, now);
     const certificates = { sign: issued(sign), auth: issued(auth) };
     const completion = { receipt: receiptNumber, cardId, certificates, superseded: superseded.map((c) => ({ caId: c.caId, serial: c.serial, kind: c.kind })) };
@@ -320,10 +335,9 @@ export class IssuanceWorkflow {
       throw new CounterError('COUNTER_APPLICATION_NOT_COMPLETED', `application ${number} has issued nothing yet`, { number });
     const certs = app.result.certificates as { sign: IssuedCertificate; auth: IssuedCertificate };
     const [sign, auth] = await Promise.all([
-      this.ctx.store.certificates.get(certs.sign.caId, certs.sign.serial),
-      this.ctx.store.certificates.get(certs.auth.caId, certs.auth.serial),
+      this.ctx.ca.findCertificate(certs.sign.serial, certs.sign.caId),
+      this.ctx.ca.findCertificate(certs.auth.serial, certs.auth.caId),
     ]);
-    if (!sign || !auth) throw new Error(`application ${number} names certificates that are not stored`);
     return { app, sign, auth };
   }
 
@@ -332,7 +346,6 @@ export class IssuanceWorkflow {
     if (app.kind !== 'issuance') throw new CounterError('COUNTER_APPLICATION_NOT_FOUND', `${number} is not an issuance application`, { number });
     return app;
   }
-
 
   private async advance(
     operator: Operator,
@@ -359,7 +372,7 @@ export class IssuanceWorkflow {
   }
 }
 
-function issued(c: PreparedCertificate): IssuedCertificate {
+function issued(c: SignedCertificate): IssuedCertificate {
   return { kind: c.kind as 'sign' | 'auth', caId: c.caId, serial: c.serial, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() };
 }
 

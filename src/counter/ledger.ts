@@ -56,7 +56,7 @@ export async function dayLedger(ctx: CounterContext, operator: Operator, date: s
   const docs = await ctx.store.counterRecords.documentsOf(apps.map((a) => a.id));
   const entries: LedgerEntry[] = [];
   for (const a of apps) {
-    const r = await ctx.store.residents.get(a.residentId);
+    const r = await ctx.register.find(a.residentId);
     entries.push({
       ...(await applicationView(ctx.store, a)),
       residentName: r?.name ?? '',

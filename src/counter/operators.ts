@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
 import { municipalityByCode, type Municipality } from '../register/index.js';
-import type { LoginCounters, OperatorRecord, OperatorRole, Store } from '../store/index.js';
+import type { LoginCounters, OperatorRecord, OperatorRole, ScopedStore } from '../store/index.js';
 import { CounterError } from './errors.js';
 import { isLanguage, type Language } from './messages.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
@@ -104,7 +104,7 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
  * sessions for the web terminal. Logins and their failures are in the audit log.
  */
 export class CounterOperators {
-  constructor(private readonly deps: { store: Store; clock: Clock }) {}
+  constructor(private readonly deps: { store: ScopedStore<'operators' | 'record'>; clock: Clock }) {}
 
   private now(): number {
     return this.deps.clock.now().getTime();
@@ -150,6 +150,11 @@ export class CounterOperators {
   async list(municipality?: string): Promise<OperatorView[]> {
     const now = this.now();
     return (await this.deps.store.operators.list(municipality)).map((r) => viewOf(r, now));
+  }
+
+  /** How many operators there are (the demo seeds only an empty counter). */
+  async count(): Promise<number> {
+    return this.deps.store.operators.count();
   }
 
   async byName(name: string): Promise<OperatorRecord> {

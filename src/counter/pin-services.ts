@@ -61,7 +61,7 @@ export class PinServices {
   reset(operator: Operator, raw: PinResetInput, key: string): Promise<SubmissionOutcome<PinServiceResult>> {
     const input = parseInput(PinResetSchema, raw);
     return this.run(operator, 'pin-reset', input, key, async (client, pin, newPin) => {
-      await client.authenticateIssuer(this.ctx.issuerMasterKey());
+      await client.authenticateIssuer(this.ctx.cardIssuer);
       await client.resetPin(pin, newPin);
     });
   }
@@ -69,7 +69,7 @@ export class PinServices {
   unlock(operator: Operator, raw: PinResetInput, key: string): Promise<SubmissionOutcome<PinServiceResult>> {
     const input = parseInput(PinResetSchema, raw);
     return this.run(operator, 'pin-unlock', input, key, async (client, pin, newPin) => {
-      await client.authenticateIssuer(this.ctx.issuerMasterKey());
+      await client.authenticateIssuer(this.ctx.cardIssuer);
       if (!(await client.pinStatus(pin)).blocked) throw new CounterError('COUNTER_PIN_NOT_LOCKED', `the ${pin} PIN is not locked`, { pin });
       await client.unlockPin(pin, newPin);
     });

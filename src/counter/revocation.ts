@@ -43,8 +43,8 @@ export interface CounterRevocationResult {
 
 /**
  * Revocation at the counter (guide §4(4)A): the application with its reason and the photo ID shown, the
- * card taken back when the resident brings it, the certificates revoked, and a numbered notice of acceptance
- * (受理通知書) — all in one transaction.
+ * card taken back when the resident brings it, the certificates revoked by the CA, and a numbered notice of
+ * acceptance (受理通知書) recorded by the counter.
  */
 export class RevocationDesk {
   constructor(private readonly ctx: CounterContext) {}
@@ -56,17 +56,16 @@ export class RevocationDesk {
     const kinds = new Set(input.certificates ?? ['sign', 'auth']);
     const crlReason = COUNTER_REASON_CRL[input.reason];
     const request = { ...input, certificates: [...kinds].sort() };
-    return this.ctx.submissions.run(operator, key, 'revocation', request, async (seal) =>
-      this.ctx.store.transaction(async (tx) => {
-        const now = this.ctx.clock.now().getTime();
-        const actor = actorOf(operator);
-        const live = (await tx.certificates.byResident(resident.id)).filter((c) => isLive(c, now) && kinds.has(c.kind as 'sign' | 'auth'));
-        if (live.length === 0) throw new CounterError('COUNTER_NOTHING_TO_REVOKE', `resident ${resident.id} has no live certificate to revoke`, { residentId: resident.id });
-        const revoked: CounterRevocationResult['revoked'] = [];
-        for (const c of live) {
-          await this.ctx.ca.revokeIn(tx, { serial: c.serial, caId: c.caId, reason: crlReason, actor });
-          revoked.push({ kind: c.kind, caId: c.caId, serial: c.serial, reason: crlReason, reasonCode: REVOCATION_REASONS[crlReason].code });
-        }
+    return this.ctx.submissions.run(operator, key, 'revocation', request, async (seal) => {
+      const now = this.ctx.clock.now().getTime();
+      const actor = actorOf(operator);
+      const live = (await this.ctx.ca.certificatesOf(resident.id)).filter((c) => isLive(c, now) && kinds.has(c.kind as 'sign' | 'auth'));
+      if (live.length === 0) throw new CounterError('COUNTER_NOTHING_TO_REVOKE', `resident ${resident.id} has no live certificate to revoke`, { residentId: resident.id });
+      // The CA revokes in a transaction of its own (all or none), then the counter records the application
+      // and its notice in its own: a crash between leaves the certificates revoked, the safe side.
+      await this.ctx.ca.revokeAll(live.map((c) => ({ serial: c.serial, caId: c.caId, reason: crlReason, actor })));
+      const revoked: CounterRevocationResult['revoked'] = live.map((c) => ({ kind: c.kind, caId: c.caId, serial: c.serial, reason: crlReason, reasonCode: REVOCATION_REASONS[crlReason].code }));
+      return this.ctx.store.transaction(async (tx) => {
         const cards = [...new Set(live.map((c) => c.cardId).filter((c): c is string => c !== null))];
         const { application, notice } = await completeWithNotice(
           tx,
@@ -90,8 +89,8 @@ export class RevocationDesk {
         const result = asJson({ application: await applicationView(tx, application), notice: await documentView(tx, notice), revoked });
         await seal(tx, result);
         return result;
-      }),
-    );
+      });
+    });
   }
 }
 

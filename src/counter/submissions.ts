@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
-import { canonicalJson, type Repositories, type Store } from '../store/index.js';
+import { canonicalJson, type Scoped, type ScopedStore } from '../store/index.js';
 import { CounterError } from './errors.js';
 import type { Operator } from './operators.js';
 
@@ -10,7 +10,7 @@ export const SUBMISSION_LEASE_MS = 2 * 60_000;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 /** Seals a submission: stores its result in the transaction that produced it. */
-export type Seal = (tx: Repositories, result: unknown) => Promise<void>;
+export type Seal = (tx: Scoped<'submissions'>, result: unknown) => Promise<void>;
 
 export interface SubmissionOutcome<T> {
   result: T;
@@ -26,7 +26,7 @@ export interface SubmissionOutcome<T> {
  * a retry may run again. Secrets (PINs) never enter the stored request hash or result.
  */
 export class Submissions {
-  constructor(private readonly deps: { store: Store; clock: Clock }) {}
+  constructor(private readonly deps: { store: ScopedStore<'submissions'>; clock: Clock }) {}
 
   async run<T>(operator: Operator, key: string, action: string, request: unknown, work: (seal: Seal) => Promise<T>): Promise<SubmissionOutcome<T>> {
     if (!IDEMPOTENCY_KEY_PATTERN.test(key ?? ''))

@@ -44,6 +44,27 @@ export interface KeyDeleter {
   deleteKey(uri: string): Promise<void>;
 }
 
+/**
+ * Secret (symmetric) keys that never leave the store, used for HMAC-SHA256 only: the card issuer's master
+ * key lives here (docs/kms.md). Software store: sealed like the private keys; PKCS#11: a CKK_GENERIC_SECRET
+ * object, sensitive and not extractable, and the HMAC is computed on the token (CKM_SHA256_HMAC).
+ */
+export interface SecretKeys {
+  /** The URI of the secret labelled `label`, or undefined when the store holds none. */
+  findSecret(label: string): Promise<string | undefined>;
+  /**
+   * Creates a 32-byte secret labelled `label`: random, or `value` when given (importing a secret that an older
+   * installation kept elsewhere, once). Returns its URI; the value itself is never returned.
+   */
+  createSecret(label: string, value?: Uint8Array): Promise<string>;
+  /** HMAC-SHA256(secret, data), computed inside the store. */
+  hmacSha256(uri: string, data: Uint8Array): Promise<Buffer>;
+}
+
+export function hasSecretKeys(km: KeyManager): km is KeyManager & SecretKeys {
+  return typeof (km as Partial<SecretKeys>).hmacSha256 === 'function';
+}
+
 export function hasKeyAttributes(km: KeyManager): km is KeyManager & KeyAttributes {
   return typeof (km as Partial<KeyAttributes>).describeKey === 'function';
 }

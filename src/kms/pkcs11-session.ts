@@ -30,6 +30,10 @@ export interface Pkcs11Token {
   /** C_SignInit + C_Sign on a pooled session; `maxLength` sizes the output buffer. */
   sign(mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer>;
   destroyObject(object: Handle): Promise<void>;
+  /** C_CreateObject (importing a secret key once). */
+  createObject(template: Template): Promise<Handle>;
+  /** C_GenerateKey (a secret key). */
+  generateKey(mechanism: Mechanism, template: Template): Promise<Handle>;
   /** Waits for operations in flight, logs out (last user of the slot), closes sessions, finalises (last user of the module). */
   close(): Promise<void>;
 }
@@ -346,6 +350,14 @@ class RealToken implements Pkcs11Token {
 
   destroyObject(object: Handle): Promise<void> {
     return this.use('destroying an object', (s) => this.m.lib.C_DestroyObject(s, object));
+  }
+
+  createObject(template: Template): Promise<Handle> {
+    return this.use('creating an object', (s) => this.m.lib.C_CreateObject(s, template));
+  }
+
+  generateKey(mechanism: Mechanism, template: Template): Promise<Handle> {
+    return this.use('generating a secret key', (s) => this.m.lib.C_GenerateKey(s, mechanism, template));
   }
 
   async close(): Promise<void> {

@@ -69,6 +69,12 @@ class FakeToken implements Pkcs11Token {
   async destroyObject(object: Handle) {
     this.objects.delete(object.toString('hex'));
   }
+  async createObject(template: Template): Promise<Handle> {
+    return this.add(template, []);
+  }
+  async generateKey(_mechanism: Mechanism, template: Template): Promise<Handle> {
+    return this.add(template, []);
+  }
   async close() {
     this.closed++;
   }

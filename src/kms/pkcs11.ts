@@ -11,7 +11,7 @@ import { endianness } from 'node:os';
 import pkcs11js from 'pkcs11js';
 import { digestOf, type KeySpec, type SignatureAlgorithm, type Signer } from '../pki/signer.js';
 import { closedError, KmsError } from './errors.js';
-import type { KeyAttributes, KeyDeleter, KeyDescription, KeyManager } from './index.js';
+import type { KeyAttributes, KeyDeleter, KeyDescription, KeyManager, SecretKeys } from './index.js';
 import { checkKeySpec, chooseAlgorithm, CURVES, curveOfParams, ecdsaRawToDer, ecParams, ecSpki, rsaSpki } from './keys.js';
 import { openPkcs11Token, type Handle, type OpenPkcs11Token, type Pkcs11Token, type Template } from './pkcs11-session.js';
 import { checkLabel, formatPkcs11Uri, parsePkcs11Uri } from './uri.js';
@@ -85,7 +85,7 @@ class Pkcs11Signer implements Signer {
   }
 }
 
-export class Pkcs11KeyManager implements KeyManager, KeyAttributes, KeyDeleter {
+export class Pkcs11KeyManager implements KeyManager, KeyAttributes, KeyDeleter, SecretKeys {
   closed = false;
   private readonly keys = new Map<string, Promise<TokenKey>>();
   private readonly creating = new Set<string>();
@@ -256,6 +256,57 @@ export class Pkcs11KeyManager implements KeyManager, KeyAttributes, KeyDeleter {
     for (const [u, p] of this.keys) if ((await p.catch(() => undefined))?.privateKey.equals(k.privateKey)) this.keys.delete(u);
     await this.token.destroyObject(k.privateKey);
     if (k.publicKey) await this.token.destroyObject(k.publicKey);
+  }
+
+  // ---- secret keys (SecretKeys): CKK_GENERIC_SECRET, HMAC on the token --------------------------------
+
+  private async secretsLabelled(label: string): Promise<Handle[]> {
+    return this.token.findObjects([{ type: P.CKA_CLASS, value: P.CKO_SECRET_KEY }, { type: P.CKA_LABEL, value: label }], 2);
+  }
+
+  async findSecret(label: string): Promise<string | undefined> {
+    this.live();
+    checkLabel(label);
+    const found = await this.secretsLabelled(label);
+    return found.length ? formatPkcs11Uri({ token: this.token.label, object: label, type: 'secret-key' }) : undefined;
+  }
+
+  async createSecret(label: string, value?: Uint8Array): Promise<string> {
+    this.live();
+    checkLabel(label);
+    if (value !== undefined && value.length !== 32) throw new KmsError('KMS_KEY_SPEC_UNSUPPORTED', 'malformed', `a secret key is 32 bytes, not ${value.length}`);
+    if ((await this.secretsLabelled(label)).length)
+      throw new KmsError('KMS_KEY_EXISTS', 'conflict', `token ${this.token.label} already holds a secret labelled ${label}`, { label, token: this.token.label });
+    // Used for HMAC and nothing else; never leaves the token in any form.
+    const template: Template = [
+      { type: P.CKA_CLASS, value: P.CKO_SECRET_KEY },
+      { type: P.CKA_KEY_TYPE, value: P.CKK_GENERIC_SECRET },
+      { type: P.CKA_TOKEN, value: true },
+      { type: P.CKA_LABEL, value: label },
+      { type: P.CKA_PRIVATE, value: true },
+      { type: P.CKA_SENSITIVE, value: true },
+      { type: P.CKA_EXTRACTABLE, value: false },
+      { type: P.CKA_SIGN, value: true },
+      { type: P.CKA_VERIFY, value: true },
+      { type: P.CKA_ENCRYPT, value: false },
+      { type: P.CKA_DECRYPT, value: false },
+      { type: P.CKA_WRAP, value: false },
+      { type: P.CKA_UNWRAP, value: false },
+      { type: P.CKA_DERIVE, value: false },
+    ];
+    if (value) await this.token.createObject([...template, { type: P.CKA_VALUE, value: Buffer.from(value) }]);
+    else await this.token.generateKey({ mechanism: P.CKM_GENERIC_SECRET_KEY_GEN }, [...template, { type: P.CKA_VALUE_LEN, value: 32 }]);
+    return formatPkcs11Uri({ token: this.token.label, object: label, type: 'secret-key' });
+  }
+
+  async hmacSha256(uri: string, data: Uint8Array): Promise<Buffer> {
+    this.live();
+    const u = parsePkcs11Uri(uri);
+    if (u.type !== 'secret-key' || u.object === undefined) throw new KmsError('KMS_URI_INVALID', 'malformed', `${uri} does not name a secret key (type=secret-key;object=…)`, { uri });
+    const found = await this.secretsLabelled(u.object);
+    if (found.length === 0) throw new KmsError('KMS_KEY_NOT_FOUND', 'not-found', `no secret key ${uri} on token ${this.token.label}`, { uri });
+    if (found.length > 1) throw new KmsError('KMS_KEY_AMBIGUOUS', 'conflict', `several secret keys on token ${this.token.label} match ${uri}`, { uri });
+    return this.token.sign({ mechanism: P.CKM_SHA256_HMAC }, found[0]!, Buffer.from(data), 32);
   }
 
   async close(): Promise<void> {

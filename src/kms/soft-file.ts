@@ -124,6 +124,75 @@ export async function unsealKey(rec: SoftKeyRecord, path: string, masters: Maste
   }
 }
 
+export const SOFT_SECRET_FORMAT = 'jpki-soft-secret-v1';
+
+/** A secret key file `<dir>/<label>.secret`: 32 bytes sealed like a private key, bound to its label. */
+export interface SoftSecretRecord {
+  format: typeof SOFT_SECRET_FORMAT;
+  label: string;
+  kdf: SoftKeyRecord['kdf'];
+  cipher: SoftKeyRecord['cipher'];
+  encryptedKey: string;
+}
+
+const secretAad = (r: Pick<SoftSecretRecord, 'format' | 'label'>) => Buffer.from(JSON.stringify([r.format, r.label]), 'utf8');
+
+export async function sealSecret(label: string, value: Uint8Array, kdf: KdfParams, masters: MasterKeyCache): Promise<SoftSecretRecord> {
+  const master = await masters.get(kdf);
+  const salt = randomBytes(16);
+  const iv = randomBytes(12);
+  const head = { format: SOFT_SECRET_FORMAT, label } as const;
+  const key = fileKeyOf(master, salt, label);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(secretAad(head));
+  const ct = Buffer.concat([c.update(value), c.final()]);
+  key.fill(0);
+  return {
+    ...head,
+    kdf: { ...kdf, check: checkOf(master).toString('base64') },
+    cipher: { name: 'aes-256-gcm', salt: salt.toString('base64'), iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64') },
+    encryptedKey: ct.toString('base64'),
+  };
+}
+
+export async function unsealSecret(rec: SoftSecretRecord, path: string, masters: MasterKeyCache): Promise<Buffer> {
+  const master = await masters.get(rec.kdf);
+  const check = Buffer.from(rec.kdf.check, 'base64');
+  const expected = checkOf(master);
+  if (check.length !== expected.length || !timingSafeEqual(check, expected))
+    throw new KmsError('KMS_KEY_PASSPHRASE_WRONG', 'unauthenticated', `the key passphrase does not open ${path}`, { label: rec.label });
+  const key = fileKeyOf(master, Buffer.from(rec.cipher.salt, 'base64'), rec.label);
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, Buffer.from(rec.cipher.iv, 'base64'));
+    d.setAAD(secretAad(rec));
+    d.setAuthTag(Buffer.from(rec.cipher.tag, 'base64'));
+    return Buffer.concat([d.update(Buffer.from(rec.encryptedKey, 'base64')), d.final()]);
+  } catch (e) {
+    throw new KmsError('KMS_KEY_FILE_CORRUPT', 'internal', `secret file ${path} was altered (authentication failed)`, { label: rec.label }, { cause: e });
+  } finally {
+    key.fill(0);
+  }
+}
+
+export async function readSecretRecord(path: string, label: string): Promise<SoftSecretRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new KmsError('KMS_INTERNAL', 'unavailable', `cannot read secret file ${path}: ${(e as Error).message}`, {}, { cause: e });
+  }
+  let rec: SoftSecretRecord;
+  try {
+    rec = JSON.parse(text) as SoftSecretRecord;
+  } catch {
+    throw new KmsError('KMS_KEY_FILE_CORRUPT', 'internal', `${path} is not JSON`, { label });
+  }
+  if (rec?.format !== SOFT_SECRET_FORMAT || rec.label !== label || typeof rec.encryptedKey !== 'string' || rec.cipher?.name !== 'aes-256-gcm' || !rec.kdf)
+    throw new KmsError('KMS_KEY_FILE_CORRUPT', 'internal', `${path} is not a ${SOFT_SECRET_FORMAT} file for ${label}`, { label });
+  return rec;
+}
+
 /** Reads and shape-checks a key file; undefined when it does not exist. */
 export async function readKeyRecord(path: string, label: string): Promise<SoftKeyRecord | undefined> {
   let text: string;

@@ -3,14 +3,26 @@
  * (soft-file.ts: scrypt + AES-256-GCM, mode 0600, written atomically, never overwritten), named `soft:<label>`.
  * A signer holds the decrypted KeyObject in memory and signs with async crypto.sign on the libuv pool.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createSecretKey, createPublicKey, generateKeyPair, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestOf, type KeySpec, type SignatureAlgorithm, type Signer } from '../pki/signer.js';
 import { closedError, KmsError } from './errors.js';
-import type { KeyAttributes, KeyDeleter, KeyDescription, KeyManager } from './index.js';
+import type { KeyAttributes, KeyDeleter, KeyDescription, KeyManager, SecretKeys } from './index.js';
 import { checkKeySpec, chooseAlgorithm, CURVES, describeSpec, specOfKeyObject } from './keys.js';
-import { MasterKeyCache, newKdfParams, readKeyRecord, sealKey, unsealKey, writeNewFileAtomic, type KdfParams, type SoftKeyRecord } from './soft-file.js';
+import {
+  MasterKeyCache,
+  newKdfParams,
+  readKeyRecord,
+  readSecretRecord,
+  sealKey,
+  sealSecret,
+  unsealKey,
+  unsealSecret,
+  writeNewFileAtomic,
+  type KdfParams,
+  type SoftKeyRecord,
+} from './soft-file.js';
 import { checkLabel, formatSoftUri, parseSoftUri } from './uri.js';
 
 export const PASSPHRASE_ENV = 'JPKI_KEY_PASSPHRASE';
@@ -88,13 +100,15 @@ class SoftSigner implements Signer {
 /** Inputs from this size on are signed without the thread pool's copy (see SoftSigner.sign). */
 const SYNC_SIGN_BYTES = 4 << 20;
 
-export class SoftKeyManager implements KeyManager, KeyAttributes, KeyDeleter {
+export class SoftKeyManager implements KeyManager, KeyAttributes, KeyDeleter, SecretKeys {
   closed = false;
   private readonly masters: MasterKeyCache;
   /** Every key this manager creates shares one scrypt salt, so loading them later costs one KDF run. */
   private readonly kdf: KdfParams = newKdfParams();
   private readonly privateKeys = new Map<string, Promise<KeyObject>>();
   private readonly creating = new Set<string>();
+  /** Decrypted secrets, as HMAC keys (node keeps them in its own memory). */
+  private readonly secrets = new Map<string, Promise<KeyObject>>();
 
   constructor(
     readonly dir: string,
@@ -196,11 +210,65 @@ export class SoftKeyManager implements KeyManager, KeyAttributes, KeyDeleter {
     await unlink(path);
   }
 
+  // ---- secret keys (SecretKeys) -----------------------------------------------------------------------
+
+  private secretPath(label: string): string {
+    return join(this.dir, `${label}.secret`);
+  }
+
+  async findSecret(label: string): Promise<string | undefined> {
+    this.live();
+    checkLabel(label);
+    return (await readSecretRecord(this.secretPath(label), label)) ? formatSoftUri(label) : undefined;
+  }
+
+  async createSecret(label: string, value?: Uint8Array): Promise<string> {
+    this.live();
+    checkLabel(label);
+    if (value !== undefined && value.length !== 32) throw new KmsError('KMS_KEY_SPEC_UNSUPPORTED', 'malformed', `a secret key is 32 bytes, not ${value.length}`);
+    const secret = value ? Buffer.from(value) : randomBytes(32);
+    try {
+      const record = await sealSecret(label, secret, this.kdf, this.masters);
+      if (!(await writeNewFileAtomic(this.secretPath(label), JSON.stringify(record, null, 2) + '\n')))
+        throw new KmsError('KMS_KEY_EXISTS', 'conflict', `a secret labelled ${label} already exists`, { label });
+      return formatSoftUri(label);
+    } finally {
+      secret.fill(0);
+    }
+  }
+
+  async hmacSha256(uri: string, data: Uint8Array): Promise<Buffer> {
+    this.live();
+    const label = parseSoftUri(uri);
+    let key = this.secrets.get(label);
+    if (!key) {
+      key = (async () => {
+        const path = this.secretPath(label);
+        const rec = await readSecretRecord(path, label);
+        if (!rec) throw new KmsError('KMS_KEY_NOT_FOUND', 'not-found', `no software secret ${uri} (${path} does not exist)`, { uri });
+        const raw = await unsealSecret(rec, path, this.masters);
+        try {
+          return createSecretKeyObject(raw);
+        } finally {
+          raw.fill(0);
+        }
+      })();
+      this.secrets.set(label, key);
+      key.catch(() => this.secrets.delete(label));
+    }
+    return createHmac('sha256', await key).update(data).digest();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.secrets.clear();
     this.privateKeys.clear();
     this.masters.clear();
   }
+}
+
+function createSecretKeyObject(raw: Buffer): KeyObject {
+  return createSecretKey(raw);
 }
 
 function generate(spec: KeySpec): Promise<KeyObject> {

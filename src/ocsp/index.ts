@@ -4,7 +4,8 @@
  * docs/ocsp.md describes the design and its measurements.
  */
 import type { Clock } from '../common/clock.js';
-import type { StatusChange, StatusChangeFeed, Store } from '../store/index.js';
+import type { StatusChange, StatusChangeFeed } from '../store/index.js';
+import type { OcspStorage } from './ports.js';
 import { parseCertId, encodeCertId, type CertId } from './cert-id.js';
 import { requireFresh } from './freshness.js';
 import { filterIssuers } from './issuer-filter.js';
@@ -39,8 +40,11 @@ export { OCSP_RESPONSE_VALIDITY_MS, UNKNOWN_RESPONSE_VALIDITY_MS, type Responder
 export type { PresignOptions, PresignReport } from './presigner.js';
 export type { OcspUpdaterOptions, OcspUpdaterReport, PresignMode } from './updater.js';
 
+export type { OcspStorage, OcspResponseTable } from './ports.js';
+
 export interface OcspServiceDeps {
-  store: Store;
+  /** Reads of the CA's data and the OCSP side's own table (ocsp/ports.ts). */
+  storage: OcspStorage;
   clock: Clock;
   /** The CAs' delegated responders (ca/ocsp-responder-certificates.ts). */
   responders: ResponderCredentials;
@@ -66,19 +70,13 @@ export interface OcspService {
 }
 
 export function createOcspService(deps: OcspServiceDeps): OcspService {
-  const { store, clock, feed } = deps;
-  const issuers = new IssuerIndex(store.authorities, clock);
-  const live = new LiveSigner({ issuers, statuses: store.certificates, responders: deps.responders, clock });
+  const { storage, clock, feed } = deps;
+  const issuers = new IssuerIndex(storage.issuers, clock);
+  const live = new LiveSigner({ issuers, statuses: storage.statuses, responders: deps.responders, clock });
   const position = () => feed.position;
   const stored = new StoredResponses({
     cache: new ResponseCache(deps.cacheBytes ?? 256 * 2 ** 20),
-    storage: {
-      getChecked: (caId, serial, hash) => store.ocspResponses.getChecked(caId, serial, hash),
-      putAll: (responses) =>
-        store.transaction(async (tx) => {
-          for (const r of responses) await tx.ocspResponses.put(r);
-        }),
-    },
+    storage: storage.responses,
     issuers,
     clock,
     position,
@@ -93,7 +91,7 @@ export function createOcspService(deps: OcspServiceDeps): OcspService {
     },
     ...(deps.onError ? { onError: deps.onError } : {}),
   });
-  const presigner = new Presigner({ store, issuers, live, stored, clock, position });
+  const presigner = new Presigner({ responses: storage.responses, issuers, live, stored, clock, position });
 
   /** A revocation anywhere: drop what memory holds for the certificate, then re-sign its responses at once. */
   const unsubscribe = feed.subscribe(async (changes: readonly StatusChange[]) => {
@@ -124,7 +122,7 @@ export function createOcspService(deps: OcspServiceDeps): OcspService {
     responder,
     presign: (options) => presigner.run(options),
     startUpdater(options) {
-      updater ??= new OcspUpdater({ store, clock, responders: deps.responders, presigner, ...(deps.onError ? { onError: deps.onError } : {}) }, options);
+      updater ??= new OcspUpdater({ storage, clock, responders: deps.responders, presigner, ...(deps.onError ? { onError: deps.onError } : {}) }, options);
       updater.start();
       return updater;
     },

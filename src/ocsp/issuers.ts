@@ -58,6 +58,11 @@ export class IssuerIndex {
     return this.byId.get(caId);
   }
 
+  /** Every issuer loaded (call `ready()` first). */
+  all(): Issuer[] {
+    return [...this.byId.values()];
+  }
+
   private reload(): Promise<void> {
     const p = this.load();
     this.loaded = p;

@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock.js';
-import type { PresignCandidate, StoredOcspResponse, Store } from '../store/index.js';
+import type { PresignCandidate, StoredOcspResponse } from '../store/index.js';
+import type { OcspResponseTable } from './ports.js';
 import { encodeCertId, type CertIdHash } from './cert-id.js';
 import type { Issuer, IssuerIndex } from './issuers.js';
 import { OCSP_RESPONSE_VALIDITY_MS, type LiveSigner } from './live-signer.js';
@@ -32,16 +33,16 @@ export interface PresignReport {
  */
 export class Presigner {
   constructor(
-    private readonly deps: { store: Store; issuers: IssuerIndex; live: LiveSigner; stored: StoredResponses; clock: Clock; position: () => number },
+    private readonly deps: { responses: OcspResponseTable; issuers: IssuerIndex; live: LiveSigner; stored: StoredResponses; clock: Clock; position: () => number },
   ) {}
 
   async run(options: PresignOptions = {}): Promise<PresignReport> {
-    const { store, issuers, clock } = this.deps;
+    const { responses, issuers, clock } = this.deps;
     const hash = options.hash ?? 'sha1';
     const batchSize = options.batchSize ?? 1000;
     const concurrency = options.concurrency ?? 8;
     await issuers.ready();
-    const caIds = options.caIds ?? (await store.authorities.list()).map((a) => a.id);
+    const caIds = options.caIds ?? issuers.all().map((i) => i.caId);
     const t0 = performance.now();
     let signed = 0;
     for (const caId of caIds) {
@@ -50,13 +51,11 @@ export class Presigner {
       let afterId = 0;
       for (;;) {
         const now = clock.now().getTime();
-        const batch = await store.ocspResponses.presignCandidates(caId, hash, now, now + OCSP_RESPONSE_VALIDITY_MS / 2, afterId, batchSize);
+        const batch = await responses.presignCandidates(caId, hash, now, now + OCSP_RESPONSE_VALIDITY_MS / 2, afterId, batchSize);
         if (batch.length === 0) break;
         afterId = batch[batch.length - 1]!.id;
         const records = await this.signAll(issuer, hash, batch, concurrency, options.warmCache ?? false);
-        await store.transaction(async (tx) => {
-          for (const r of records) await tx.ocspResponses.put(r);
-        });
+        await responses.putAll(records);
         signed += records.length;
       }
     }

@@ -1,5 +1,5 @@
 import type { Clock } from '../common/clock.js';
-import type { Store } from '../store/index.js';
+import type { OcspStorage } from './ports.js';
 import type { ResponderCredentials } from './live-signer.js';
 import type { Presigner } from './presigner.js';
 
@@ -32,7 +32,7 @@ export class OcspUpdater {
   private running: Promise<OcspUpdaterReport | undefined> | undefined;
 
   constructor(
-    private readonly deps: { store: Store; clock: Clock; responders: ResponderCredentials; presigner: Presigner; onError?: (e: unknown) => void },
+    private readonly deps: { storage: OcspStorage; clock: Clock; responders: ResponderCredentials; presigner: Presigner; onError?: (e: unknown) => void },
     private readonly options: OcspUpdaterOptions = {},
   ) {}
 
@@ -55,18 +55,18 @@ export class OcspUpdater {
   }
 
   private async pass(): Promise<OcspUpdaterReport> {
-    const { store, clock, responders } = this.deps;
+    const { storage, clock, responders } = this.deps;
     let checked = 0;
-    for (const a of await store.authorities.list()) {
+    for (const a of await storage.issuers.list()) {
       // only CAs whose responder is in use: an unused CA gets one on its first request
-      if (!(await store.ocspResponders.latest(a.id))) continue;
+      if (!(await storage.responderInUse(a.id))) continue;
       await responders.current(a.id);
       checked++;
     }
     const presigned = this.options.presign === 'all' ? (await this.deps.presigner.run()).signed : 0;
     const now = clock.now().getTime();
-    const prunedChanges = await store.statusChanges.prune(now - (this.options.changeRetentionMs ?? 7 * 24 * 3600_000));
-    const prunedResponses = await store.ocspResponses.pruneExpired(now);
+    const prunedChanges = await storage.pruneChanges(now - (this.options.changeRetentionMs ?? 7 * 24 * 3600_000));
+    const prunedResponses = await storage.responses.pruneExpired(now);
     return { responders: checked, presigned, prunedChanges, prunedResponses };
   }
 

@@ -162,6 +162,16 @@ describe('lints (lint before sign)', () => {
     expect(problems.map((p) => p.lint)).toContain(lint);
   });
 
+  it('resident-facts-valid: the register\u2019s rules on the facts as they will be signed (an Osaka address, an unknown municipality, a birth in the future)', () => {
+    const tbs = residentCertificateTbs(base);
+    const lints = (residentFacts: object) => lintCertificate(tbs, { ...ctx, residentFacts }).filter((p) => p.lint === 'resident-facts-valid');
+    expect(lints({ prefecture: '13', today: '2026-04-01', municipality: { code: '13103', entry: { prefecture: '13', name: '港区' } } })).toEqual([]);
+    expect(lints({ prefecture: '27' })[0]!.message).toMatch(/address: .* is not in 大阪府/);
+    expect(lints({ prefecture: '13', municipality: { code: '99999', entry: undefined } })[0]!.message).toMatch(/municipality: no municipality with code "99999"/);
+    expect(lints({ prefecture: '13', municipality: { code: '27128', entry: { prefecture: '27', name: '大阪市中央区' } } })[0]!.message).toMatch(/27128 is in 大阪府, not in 東京都/);
+    expect(lints({ today: '1970-01-01' })[0]!.message).toMatch(/dateOfBirth: 1977-11-07 is in the future/);
+  });
+
   it('resident-facts-match-kind catches facts in an auth certificate context', () => {
     const tbs = residentCertificateTbs(base);
     expect(lintCertificate(tbs, { ...ctx, kind: 'auth' }).map((p) => p.lint)).toContain('resident-facts-match-kind');

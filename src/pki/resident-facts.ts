@@ -1,5 +1,6 @@
 import { childList, children, DerError, explicit, implicit, oid, readOid, readSingle, readString, sequence, TAG, utf8String } from './der.js';
-import { encodeDateOfBirth, decodeDateOfBirth, parseIsoDate } from './era.js';
+import { encodeDateOfBirth, decodeDateOfBirth, parseIsoDate, ERAS } from './era.js';
+import { prefectureByCode } from './prefectures.js';
 import { PkiError } from './errors.js';
 import {
   OID_JPKI_ADDRESS,
@@ -45,29 +46,131 @@ function invalid(message: string, field: string): PkiError {
   return new PkiError('RESIDENT_FACTS_INVALID', message, { field });
 }
 
-/** Checks the facts against the profile; throws RESIDENT_FACTS_INVALID naming the field and the rule. */
-export function validateResidentFacts(f: ResidentFacts): void {
-  const name = f.name ?? '';
-  if (name.trim().length === 0) throw invalid('the name is empty', 'name');
-  if (characterCount(name) > MAX_NAME_LENGTH)
-    throw invalid(`the name has ${characterCount(name)} characters; at most ${MAX_NAME_LENGTH} are allowed`, 'name');
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw invalid('the name contains control characters', 'name');
-  const address = f.address ?? '';
-  if (address.trim().length === 0) throw invalid('the address is empty', 'address');
-  if (characterCount(address) > MAX_ADDRESS_LENGTH)
-    throw invalid(`the address has ${characterCount(address)} characters; at most ${MAX_ADDRESS_LENGTH} are allowed`, 'address');
-  if (/[\u0000-\u001f\u007f]/.test(address)) throw invalid('the address contains control characters', 'address');
-  if (f.sex !== '1' && f.sex !== '2') throw invalid(`sex must be 1 (male) or 2 (female), not ${JSON.stringify(f.sex)}`, 'sex');
-  if (!parseIsoDate(f.dateOfBirth ?? '')) throw invalid(`the date of birth ${JSON.stringify(f.dateOfBirth)} is not a real date (YYYY-MM-DD)`, 'dateOfBirth');
-  checkFlags(f.nameSubstitute, name, 'nameSubstitute');
-  checkFlags(f.addressSubstitute, address, 'addressSubstitute');
+// ---- the one validator of resident facts (the register's and the CA's) --------------------------------
+
+/** A fact that may not be certified, with the field it is in and a stable code. */
+export interface ResidentFactProblem {
+  field: 'name' | 'address' | 'dateOfBirth' | 'sex' | 'nameSubstitute' | 'addressSubstitute' | 'municipality';
+  code: 'RESIDENT_INVALID' | 'ADDRESS_OUTSIDE_MUNICIPALITY' | 'ADDRESS_OUTSIDE_PREFECTURE' | 'MUNICIPALITY_UNKNOWN' | 'MUNICIPALITY_OUTSIDE_PREFECTURE';
+  message: string;
 }
 
-function checkFlags(flags: string | undefined, of: string, field: string): void {
-  if (flags === undefined) return;
-  if (!/^[01]*$/.test(flags)) throw invalid(`${field} may hold only the digits 0 and 1`, field);
-  if (flags.length !== characterCount(of))
-    throw invalid(`${field} has ${flags.length} digits but the text has ${characterCount(of)} characters`, field);
+/** What the facts are checked against besides themselves. */
+export interface ResidentFactsContext {
+  /** Today in Japan (YYYY-MM-DD): a date of birth after it does not exist yet. */
+  today?: string;
+  /** JIS code of the prefecture whose governor certifies: the address must lie in it. */
+  prefecture?: string;
+  /** The municipality named (its code) and what the register's lookup found for it (undefined: unknown). */
+  municipality?: { code: string; entry: { prefecture: string; name: string } | undefined };
+}
+
+/** The first day of the Meiji era: the profile's era codes begin there (era.ts). */
+export const EARLIEST_DATE_OF_BIRTH = ERAS[0]!.start;
+
+/**
+ * Characters no certified text may hold: C0 and C1 controls and DEL; U+FFFD (a decoder's replacement
+ * character: the real character was lost); the bidirectional controls (LRM, RLM, ALM, the embeddings,
+ * overrides and isolates), which make a name display as something it is not; unpaired surrogates, which have
+ * no UTF-8 form.
+ */
+const FORBIDDEN: { re: RegExp; what: string }[] = [
+  { re: /[\u0000-\u001f\u007f-\u009f]/u, what: 'control characters' },
+  { re: /\ufffd/u, what: 'U+FFFD (a replacement character: the original character was lost)' },
+  { re: /[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/u, what: 'bidirectional control characters' },
+  { re: /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/, what: 'an unpaired surrogate' },
+];
+
+function textProblem(text: string, field: 'name' | 'address', max: number): ResidentFactProblem | undefined {
+  const what = field === 'name' ? 'the name' : 'the address';
+  if (text.trim().length === 0) return { field, code: 'RESIDENT_INVALID', message: `${what} is empty` };
+  if (characterCount(text) > max) return { field, code: 'RESIDENT_INVALID', message: `${what} has ${characterCount(text)} characters; at most ${max} are allowed` };
+  for (const f of FORBIDDEN) if (f.re.test(text)) return { field, code: 'RESIDENT_INVALID', message: `${what} contains ${f.what}` };
+  return undefined;
+}
+
+export function nameProblem(name: string): ResidentFactProblem | undefined {
+  return textProblem(name, 'name', MAX_NAME_LENGTH);
+}
+
+/** The address: well-formed text, in the CA's prefecture, beginning with its municipality's name. */
+export function addressProblem(address: string, ctx: ResidentFactsContext = {}): ResidentFactProblem | undefined {
+  const text = textProblem(address, 'address', MAX_ADDRESS_LENGTH);
+  if (text) return text;
+  const place = municipalityProblem(ctx);
+  if (place) return place;
+  const m = ctx.municipality;
+  if (m?.entry) {
+    const prefix = `${prefectureByCode(m.entry.prefecture)?.name ?? ''}${m.entry.name}`;
+    if (!address.startsWith(prefix) || address.length === prefix.length)
+      return { field: 'address', code: 'ADDRESS_OUTSIDE_MUNICIPALITY', message: `the address ${JSON.stringify(address)} must begin with ${prefix} and go on from there` };
+  }
+  if (ctx.prefecture !== undefined) {
+    const p = prefectureByCode(ctx.prefecture);
+    if (p && !address.startsWith(p.name))
+      return { field: 'address', code: 'ADDRESS_OUTSIDE_PREFECTURE', message: `the address ${JSON.stringify(address)} is not in ${p.name}, whose governor certifies it` };
+  }
+  return undefined;
+}
+
+/** The municipality named is one the register knows, in the certifying governor's prefecture. */
+export function municipalityProblem(ctx: ResidentFactsContext): ResidentFactProblem | undefined {
+  const m = ctx.municipality;
+  if (m && !m.entry) return { field: 'municipality', code: 'MUNICIPALITY_UNKNOWN', message: `no municipality with code ${JSON.stringify(m.code)} in the register` };
+  if (m?.entry && ctx.prefecture !== undefined && m.entry.prefecture !== ctx.prefecture)
+    return {
+      field: 'municipality',
+      code: 'MUNICIPALITY_OUTSIDE_PREFECTURE',
+      message: `municipality ${m.code} is in ${prefectureByCode(m.entry.prefecture)?.name ?? m.entry.prefecture}, not in ${prefectureByCode(ctx.prefecture)?.name ?? ctx.prefecture} whose governor certifies`,
+    };
+  return undefined;
+}
+
+/** A real date, from the Meiji era on (the profile has no era code before it), not after today. */
+export function dateOfBirthProblem(date: string, today?: string, field: 'dateOfBirth' = 'dateOfBirth'): ResidentFactProblem | undefined {
+  if (!parseIsoDate(date ?? '')) return { field, code: 'RESIDENT_INVALID', message: `${JSON.stringify(date)} is not a real date (YYYY-MM-DD)` };
+  if (today !== undefined && date > today) return { field, code: 'RESIDENT_INVALID', message: `${date} is in the future` };
+  if (date < EARLIEST_DATE_OF_BIRTH) return { field, code: 'RESIDENT_INVALID', message: `${date} is before ${EARLIEST_DATE_OF_BIRTH}, the first day of the Meiji era` };
+  return undefined;
+}
+
+export function sexProblem(sex: string): ResidentFactProblem | undefined {
+  if (sex !== '1' && sex !== '2') return { field: 'sex', code: 'RESIDENT_INVALID', message: `sex must be 1 (male) or 2 (female), not ${JSON.stringify(sex)}` };
+  return undefined;
+}
+
+export function flagsProblem(flags: string | undefined, of: string, field: 'nameSubstitute' | 'addressSubstitute'): ResidentFactProblem | undefined {
+  if (flags === undefined) return undefined;
+  if (!/^[01]*$/.test(flags)) return { field, code: 'RESIDENT_INVALID', message: `${field} may hold only the digits 0 and 1` };
+  if (flags.length !== characterCount(of)) return { field, code: 'RESIDENT_INVALID', message: `${field} has ${flags.length} digits but the text has ${characterCount(of)} characters` };
+  return undefined;
+}
+
+/**
+ * Every problem of the facts, in field order: the one set of rules the register applies when it records a
+ * resident and the CA applies (as a lint) before it certifies one (issue 10, hole 5).
+ */
+export function residentFactsProblems(f: ResidentFacts, ctx: ResidentFactsContext = {}): ResidentFactProblem[] {
+  const problems = [
+    nameProblem(f.name ?? ''),
+    addressProblem(f.address ?? '', ctx),
+    sexProblem(f.sex),
+    dateOfBirthProblem(f.dateOfBirth ?? '', ctx.today),
+    flagsProblem(f.nameSubstitute, f.name ?? '', 'nameSubstitute'),
+    flagsProblem(f.addressSubstitute, f.address ?? '', 'addressSubstitute'),
+  ];
+  return problems.filter((p): p is ResidentFactProblem => p !== undefined);
+}
+
+/** Checks the facts; throws RESIDENT_FACTS_INVALID naming the field and the rule of the first problem. */
+export function validateResidentFacts(f: ResidentFacts, ctx: ResidentFactsContext = {}): void {
+  const [first] = residentFactsProblems(f, ctx);
+  if (first) throw invalid(first.message, first.field);
+}
+
+/** Throws RESIDENT_FACTS_INVALID for the problem, if any (the CA's refusal of a municipality alone). */
+export function throwFactProblem(p: ResidentFactProblem | undefined): void {
+  if (p) throw invalid(p.message, p.field);
 }
 
 function otherName(type: string, value: string): Buffer {

@@ -45,8 +45,12 @@ export function signatureAlgorithmOf(dotted: string): SignatureAlgorithm | undef
  * SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }.
  */
 export async function signTbs(tbs: Uint8Array, signer: Signer): Promise<Buffer> {
-  const signature = await signer.sign(tbs);
-  return sequence(tbs, algorithmIdentifier(signer.algorithm), bitString(signature));
+  return assembleSigned(tbs, signer.algorithm, await signer.sign(tbs));
+}
+
+/** SIGNED{ToBeSigned} from its parts (when the caller keeps the signature, e.g. for the audit log). */
+export function assembleSigned(tbs: Uint8Array, algorithm: SignatureAlgorithm, signature: Uint8Array): Buffer {
+  return sequence(tbs, algorithmIdentifier(algorithm), bitString(signature));
 }
 
 /** The three parts of a SIGNED{…} structure, as views into `der`. */

@@ -1,5 +1,5 @@
-import { FileCardStorage, SoftCard, deriveCardIssuerKey, type AppletOptions } from '../card/index.js';
-import { cardFabricationSecret, issuerMasterKey } from './key-files.js';
+import { FileCardStorage, SoftCard, type AppletOptions, type CardIssuer } from '../card/index.js';
+import { cardFabricationSecret } from './key-files.js';
 import { ReaderError, type Reader } from './reader.js';
 
 /**
@@ -70,8 +70,10 @@ export async function openInProcessReader(path: string, options: OpenCardFileOpt
 }
 
 export interface CreateCardFileOptions {
-  /** The data directory: its issuer master key diversifies the card's issuer key; its fabrication secret seals it. */
+  /** The data directory: its fabrication secret seals the card. */
   dataDir: string;
+  /** The card issuer (its secret in the key store) gives the card its own diversified issuer key. */
+  issuer: CardIssuer;
   /** EF 0006 token name (default JPKIAPICCTOKEN2). */
   token?: string;
   /** A given card ID (16 hex digits) instead of a random one. */
@@ -80,14 +82,13 @@ export interface CreateCardFileOptions {
 
 /**
  * Makes a blank card image file (`jpki card new`): no keys, no certificates, PINs unset. Creates the data
- * directory's issuer master key and card fabrication secret on first use. Refuses to overwrite a file.
+ * directory's card fabrication secret on first use. Refuses to overwrite a file.
  */
 export async function createCardFile(path: string, options: CreateCardFileOptions): Promise<{ cardId: string }> {
-  const masterKey = issuerMasterKey(options.dataDir, { create: true });
   const fabricationSecret = cardFabricationSecret(options.dataDir, { create: true });
   const storage = await FileCardStorage.open(path, { lock: true });
   try {
-    const card = await SoftCard.fabricate(storage, { fabricationSecret, cardId: options.cardId, token: options.token, issuerKey: (id) => deriveCardIssuerKey(masterKey, id) });
+    const card = await SoftCard.fabricate(storage, { fabricationSecret, cardId: options.cardId, token: options.token, issuerKey: (id) => options.issuer.cardKey(id) });
     return { cardId: card.cardId };
   } finally {
     await storage.close();

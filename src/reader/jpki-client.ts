@@ -11,12 +11,13 @@ import {
   SIGN_INPUT_MAX,
   TOKEN_NAME_SIZE,
   SW,
-  deriveCardIssuerKey,
+  cardIssuerFromMasterKey,
   encodeCommandApdu,
   isWellFormedPin,
   issuerCryptogram,
   parseResponseApdu,
   pinFormatRule,
+  type CardIssuer,
   type CertificateFile,
   type CommandFields,
   type KeyName,
@@ -163,12 +164,17 @@ export class JpkiClient {
   // ---- the issuer interface (counter only) ------------------------------------------------------------
 
   /**
-   * Selects the AP (a fresh session) and authenticates as issuer with the key derived from `masterKey` and
-   * the card's ID. Throws IssuerAuthenticationFailedError {triesLeft} or IssuerLockedError.
+   * Selects the AP (a fresh session) and authenticates as issuer: the card issuer (the key store's, or raw
+   * master-key bytes in the card's own tests) answers the card's challenge. Throws
+   * IssuerAuthenticationFailedError {triesLeft} or IssuerLockedError.
    */
-  async authenticateIssuer(masterKey: Uint8Array): Promise<void> {
+  async authenticateIssuer(issuer: CardIssuer | Uint8Array): Promise<void> {
     const cardId = await this.readCardId();
-    await this.authenticateIssuerWithCardKey(deriveCardIssuerKey(masterKey, cardId), cardId);
+    const answer = issuer instanceof Uint8Array ? cardIssuerFromMasterKey(issuer) : issuer;
+    await this.selectAp();
+    const challenge = await this.call({ cla: 0x00, ins: 0x84, p1: 0, p2: 0, le: 16 }, { kind: 'issuer-authentication' });
+    const cryptogram = await answer.cryptogram(cardId, challenge);
+    await this.call({ cla: 0x00, ins: 0x82, p1: 0x00, p2: ISSUER_KEY_REFERENCE, data: cryptogram }, { kind: 'issuer-authentication' });
   }
 
   /** The same with the already diversified card key (when the master key stays in a KMS). */

@@ -5,12 +5,14 @@ import { JpkiError } from '../common/errors.js';
 import { FABRICATION_SECRET_LENGTH, ISSUER_MASTER_KEY_LENGTH } from '../card/index.js';
 
 /**
- * The two per-installation secrets of the card world, each 32 random bytes as hex in a mode-0600 file of the
- * data directory, made on first need:
- * - `card-issuer-master.key`: the issuer's master key. `jpki card new` diversifies it into the new card's
- *   issuer key; the counter derives the same key to authenticate to the card (deriveCardIssuerKey).
+ * The per-installation secret of the card world kept in the data directory, 32 random bytes as hex in a
+ * mode-0600 file, made on first need:
  * - `card-fabrication.key`: stands in for a card's tamper-resistant silicon. Every card image made by this
  *   installation has its storage keys derived from it; without it an image cannot be opened.
+ *
+ * The issuer's master key is no longer one of them: it lives in the key store (compose/card-issuer.ts).
+ * `card-issuer-master.key` is the file where installations made before kept it; it is imported into the key
+ * store on first use and deleted. `issuerMasterKey` remains for the card's own tests and tools.
  */
 export const ISSUER_MASTER_KEY_FILE = 'card-issuer-master.key';
 export const CARD_FABRICATION_SECRET_FILE = 'card-fabrication.key';

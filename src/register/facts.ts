@@ -1,12 +1,21 @@
-import { characterCount, MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH } from '../pki/resident-facts.js';
+import { addressProblem, characterCount, dateOfBirthProblem, nameProblem, sexProblem, type ResidentFactProblem } from '../pki/resident-facts.js';
 import { parseIsoDate } from '../pki/era.js';
 import { RegisterError } from './errors.js';
 import { addressPrefix, municipalityByCode, type Municipality } from './municipalities.js';
 
 /**
  * Normalising and checking the facts the register records, field by field, with errors that name the
- * field. The same rules apply when a resident is added, imported or changed.
+ * field. The same rules apply when a resident is added, imported or changed — and they are the CA's rules
+ * too: the checks are the one validator in pki/resident-facts.ts, which the CA runs as a lint before it
+ * certifies the facts (issue 10, hole 5).
  */
+
+function refuse(p: ResidentFactProblem | undefined, m?: Municipality, address?: string): void {
+  if (!p) return;
+  if (p.code === 'ADDRESS_OUTSIDE_MUNICIPALITY' && m)
+    throw new RegisterError('ADDRESS_OUTSIDE_MUNICIPALITY', p.message, { address: address ?? '', municipality: m.code, prefix: addressPrefix(m) });
+  throw new RegisterError('RESIDENT_INVALID', p.message, { field: p.field });
+}
 
 function invalid(field: string, message: string): RegisterError {
   return new RegisterError('RESIDENT_INVALID', message, { field });
@@ -22,23 +31,11 @@ export function normaliseAddress(raw: string): string {
 }
 
 export function checkName(name: string): void {
-  if (name.length === 0) throw invalid('name', 'the name is empty');
-  if (characterCount(name) > MAX_NAME_LENGTH) throw invalid('name', `the name has ${characterCount(name)} characters; at most ${MAX_NAME_LENGTH} are allowed`);
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw invalid('name', 'the name contains control characters');
+  refuse(nameProblem(name));
 }
 
 export function checkAddress(address: string, m: Municipality): void {
-  if (address.length === 0) throw invalid('address', 'the address is empty');
-  if (characterCount(address) > MAX_ADDRESS_LENGTH)
-    throw invalid('address', `the address has ${characterCount(address)} characters; at most ${MAX_ADDRESS_LENGTH} are allowed`);
-  if (/[\u0000-\u001f\u007f]/.test(address)) throw invalid('address', 'the address contains control characters');
-  const prefix = addressPrefix(m);
-  if (!address.startsWith(prefix) || address.length === prefix.length)
-    throw new RegisterError('ADDRESS_OUTSIDE_MUNICIPALITY', `the address ${JSON.stringify(address)} must begin with ${prefix} and go on from there`, {
-      address,
-      municipality: m.code,
-      prefix,
-    });
+  refuse(addressProblem(address, { municipality: { code: m.code, entry: m }, prefecture: m.prefecture }), m, address);
 }
 
 /** Substitute-character flags: one 0/1 per character of the text; all zeros when not given. */
@@ -50,8 +47,14 @@ export function substituteFlags(flags: string | undefined, text: string, field: 
 }
 
 export function checkSex(sex: string): '1' | '2' {
-  if (sex !== '1' && sex !== '2') throw invalid('sex', `sex must be 1 (male) or 2 (female), not ${JSON.stringify(sex)}`);
-  return sex;
+  refuse(sexProblem(sex));
+  return sex as '1' | '2';
+}
+
+/** A date of birth: real, from the Meiji era on, not after `today` (the CA's rule too). */
+export function checkDateOfBirth(value: string, today: string): string {
+  refuse(dateOfBirthProblem(value, today));
+  return value;
 }
 
 /** A real date, not after `today` (YYYY-MM-DD, Japan's calendar day). */

@@ -1,7 +1,7 @@
 /**
  * The Basic Resident Register (住民基本台帳): residents, their change events, the municipalities. The
- * front door is `ResidentRegister`; certificate consequences of a change belong to the counter
- * (counter/register-changes.ts), which runs each change inside its own transaction.
+ * front door is `ResidentRegister`; certificate consequences of a change belong to the CA, which follows
+ * the register's events (ca/register-events.ts).
  */
 export {
   ResidentRegister,
@@ -17,8 +17,9 @@ export {
   type MoveScope,
   type CertifiedFact,
   type ResidentChange,
-  type ChangeConsequences,
   type RegisterDependencies,
+  type RegisterStore,
+  type RegisterEventSummary,
 } from './register.js';
 export { RegisterError, type RegisterErrorCode } from './errors.js';
 export { MUNICIPALITIES, municipalityByCode, prefectureOf, addressPrefix, type Municipality } from './municipalities.js';

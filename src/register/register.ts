@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
 import type { ResidentFacts } from '../pki/resident-facts.js';
-import type { Repositories, ResidentEventRecord, ResidentEventType, ResidentRecord, ResidentSearch, ResidentState, Store } from '../store/index.js';
+import type { ResidentEventRecord, ResidentEventType, ResidentRecord, ResidentSearch, ResidentState, Scoped, ScopedStore } from '../store/index.js';
 import { RegisterError } from './errors.js';
 import {
   checkAddress,
   checkDate,
+  checkDateOfBirth,
   checkName,
   checkSex,
   japanDate,
@@ -78,8 +79,10 @@ export type MoveScope = 'within-municipality' | 'other-municipality' | 'other-pr
 export const CERTIFIED_FACTS = ['name', 'nameSubstitute', 'address', 'addressSubstitute', 'dateOfBirth', 'sex'] as const;
 export type CertifiedFact = (typeof CERTIFIED_FACTS)[number];
 
-/** What one register event did, handed to whoever must act on it in the same transaction. */
+/** What one register event did. Whoever must act on it (the CA) follows the event feed (`eventsAfter`). */
 export interface ResidentChange {
+  /** The event's id in the register's feed. */
+  eventId: number;
   type: Exclude<ResidentEventType, 'registered'>;
   before: Resident;
   after: Resident;
@@ -89,14 +92,21 @@ export interface ResidentChange {
   actor: string;
 }
 
-/**
- * Called inside the event's transaction after the resident's row changed and before the event is written;
- * what it returns is kept in the event's details (e.g. the certificates the change revoked).
- */
-export type ChangeConsequences = (tx: Repositories, change: ResidentChange) => Promise<Record<string, unknown> | void>;
+/** The register's own tables (residents and their events) and the audit append. */
+export type RegisterStore = ScopedStore<'residents' | 'record'>;
+type RegisterTx = Scoped<'residents' | 'record'>;
+
+/** One change event as the register's followers see it (the CA revokes what it invalidates). */
+export interface RegisterEventSummary {
+  id: number;
+  residentId: string;
+  type: string;
+  changedFacts: string[];
+  actor: string;
+}
 
 export interface RegisterDependencies {
-  store: Store;
+  store: RegisterStore;
   clock: Clock;
 }
 
@@ -122,9 +132,8 @@ function stateOf(r: Resident): ResidentState {
 
 /**
  * The Basic Resident Register (住民基本台帳): residents and their change events. It records facts and
- * nothing else; what a change means for certificates is decided by the caller, which runs the change
- * inside its own transaction (`…In(tx, …)`) and acts on the returned ResidentChange — see
- * counter/register-changes.ts. That is why no change method here opens a transaction of its own.
+ * nothing else, each change in a transaction of its own with its event; what a change means for
+ * certificates is decided by the CA, which follows the events (`eventsAfter`, ca/register-events.ts).
  */
 export class ResidentRegister {
   constructor(private readonly deps: RegisterDependencies) {}
@@ -141,7 +150,7 @@ export class ResidentRegister {
     const address = normaliseAddress(String(input.address ?? ''));
     checkAddress(address, m);
     const today = this.today();
-    const dateOfBirth = checkDate(String(input.dateOfBirth ?? ''), 'dateOfBirth', today);
+    const dateOfBirth = checkDateOfBirth(String(input.dateOfBirth ?? ''), today);
     const registeredOn = input.registeredOn ? checkDate(input.registeredOn, 'registeredOn', today, { date: dateOfBirth, what: 'the date of birth' }) : today;
     if (input.recordCode !== undefined && !isValidRecordCode(input.recordCode))
       throw new RegisterError('RESIDENT_INVALID', `${JSON.stringify(input.recordCode)} is not a resident-record code (11 digits with a valid check digit)`, { field: 'recordCode' });
@@ -165,7 +174,7 @@ export class ResidentRegister {
     return this.deps.store.transaction((tx) => this.addIn(tx, input, actor));
   }
 
-  async addIn(tx: Repositories, input: NewResident, actor: string): Promise<Resident> {
+  private async addIn(tx: RegisterTx, input: NewResident, actor: string): Promise<Resident> {
     const p = this.prepareNew(input);
     let recordCode = p.recordCode;
     if (recordCode !== undefined) {
@@ -216,11 +225,11 @@ export class ResidentRegister {
     });
   }
 
-  async find(id: string, sql: Repositories = this.deps.store): Promise<Resident | undefined> {
-    return sql.residents.get(id);
+  async find(id: string): Promise<Resident | undefined> {
+    return this.deps.store.residents.get(id);
   }
 
-  async get(id: string, sql: Repositories = this.deps.store): Promise<Resident> {
+  async get(id: string, sql: Pick<RegisterTx, 'residents'> = this.deps.store): Promise<Resident> {
     const r = await sql.residents.get(id);
     if (!r) throw new RegisterError('RESIDENT_NOT_FOUND', `no resident with id ${JSON.stringify(id)} in the register`, { residentId: id });
     return r;
@@ -235,6 +244,22 @@ export class ResidentRegister {
     return this.deps.store.residents.events(id);
   }
 
+  /** Change events after `afterId`, oldest first: the feed the CA follows. */
+  async eventsAfter(afterId: number, limit = 500): Promise<RegisterEventSummary[]> {
+    return (await this.deps.store.residents.eventsAfter(afterId, limit)).map((e) => ({
+      id: e.id,
+      residentId: e.residentId,
+      type: e.type,
+      changedFacts: Array.isArray(e.details.changedFacts) ? (e.details.changedFacts as string[]) : [],
+      actor: e.actor,
+    }));
+  }
+
+  /** How many residents the register holds (in one municipality). */
+  async count(municipality?: string): Promise<number> {
+    return this.deps.store.residents.count(municipality);
+  }
+
   /** The four facts as the signing certificate carries them. */
   facts(r: Resident): ResidentFacts {
     return {
@@ -247,10 +272,26 @@ export class ResidentRegister {
     };
   }
 
-  // ---- change events (inside the caller's transaction) -----------------------------------------------
+  // ---- change events, each in its own transaction ----------------------------------------------------
+
+  move(id: string, input: MoveInput, actor: string): Promise<ResidentChange> {
+    return this.deps.store.transaction((tx) => this.moveIn(tx, id, input, actor));
+  }
+
+  rename(id: string, input: RenameInput, actor: string): Promise<ResidentChange> {
+    return this.deps.store.transaction((tx) => this.renameIn(tx, id, input, actor));
+  }
+
+  correct(id: string, input: CorrectionInput, actor: string): Promise<ResidentChange> {
+    return this.deps.store.transaction((tx) => this.correctIn(tx, id, input, actor));
+  }
+
+  death(id: string, input: DeathInput, actor: string): Promise<ResidentChange> {
+    return this.deps.store.transaction((tx) => this.deathIn(tx, id, input, actor));
+  }
 
   /** 転居 / 転出入: a new address, in the same municipality or another one (of any prefecture). */
-  async moveIn(tx: Repositories, id: string, input: MoveInput, actor: string, consequences?: ChangeConsequences): Promise<ResidentChange> {
+  private async moveIn(tx: RegisterTx, id: string, input: MoveInput, actor: string): Promise<ResidentChange> {
     const before = await this.living(tx, id);
     const m = requireMunicipality(input.municipality ?? before.municipality);
     const address = normaliseAddress(String(input.address ?? ''));
@@ -263,20 +304,20 @@ export class ResidentRegister {
       prefecture: prefectureOf(m).code,
     };
     const moveScope: MoveScope = m.code === before.municipality ? 'within-municipality' : next.prefecture === before.prefecture ? 'other-municipality' : 'other-prefecture';
-    return this.apply(tx, before, next, 'move', this.effectiveOn(input.effectiveOn, before), actor, { moveScope, from: before.municipality, to: m.code }, consequences, moveScope);
+    return this.apply(tx, before, next, 'move', this.effectiveOn(input.effectiveOn, before), actor, { moveScope, from: before.municipality, to: m.code }, moveScope);
   }
 
   /** A new name (marriage, divorce, adoption…). */
-  async renameIn(tx: Repositories, id: string, input: RenameInput, actor: string, consequences?: ChangeConsequences): Promise<ResidentChange> {
+  private async renameIn(tx: RegisterTx, id: string, input: RenameInput, actor: string): Promise<ResidentChange> {
     const before = await this.living(tx, id);
     const name = normaliseName(String(input.name ?? ''));
     checkName(name);
     const next: ResidentState = { ...stateOf(before), name, nameSubstitute: substituteFlags(input.nameSubstitute, name, 'nameSubstitute') };
-    return this.apply(tx, before, next, 'rename', this.effectiveOn(input.effectiveOn, before), actor, { reason: input.reason ?? 'other' }, consequences);
+    return this.apply(tx, before, next, 'rename', this.effectiveOn(input.effectiveOn, before), actor, { reason: input.reason ?? 'other' });
   }
 
   /** Corrects a recording error; the address stays in the same municipality (moving is `moveIn`). */
-  async correctIn(tx: Repositories, id: string, input: CorrectionInput, actor: string, consequences?: ChangeConsequences): Promise<ResidentChange> {
+  private async correctIn(tx: RegisterTx, id: string, input: CorrectionInput, actor: string): Promise<ResidentChange> {
     const before = await this.living(tx, id);
     const reason = String(input.reason ?? '').trim();
     if (!reason) throw new RegisterError('RESIDENT_INVALID', 'a correction needs its reason', { field: 'reason' });
@@ -291,19 +332,19 @@ export class ResidentRegister {
       checkAddress(next.address, requireMunicipality(before.municipality));
       next.addressSubstitute = substituteFlags(input.addressSubstitute, next.address, 'addressSubstitute');
     } else if (input.addressSubstitute !== undefined) next.addressSubstitute = substituteFlags(input.addressSubstitute, next.address, 'addressSubstitute');
-    if (input.dateOfBirth !== undefined) next.dateOfBirth = checkDate(input.dateOfBirth, 'dateOfBirth', this.today());
+    if (input.dateOfBirth !== undefined) next.dateOfBirth = checkDateOfBirth(input.dateOfBirth, this.today());
     if (input.sex !== undefined) next.sex = checkSex(input.sex);
-    return this.apply(tx, before, next, 'correction', this.today(), actor, { reason }, consequences);
+    return this.apply(tx, before, next, 'correction', this.today(), actor, { reason });
   }
 
   /** 死亡: the record is kept, closed to further change. */
-  async deathIn(tx: Repositories, id: string, input: DeathInput, actor: string, consequences?: ChangeConsequences): Promise<ResidentChange> {
+  private async deathIn(tx: RegisterTx, id: string, input: DeathInput, actor: string): Promise<ResidentChange> {
     const before = await this.living(tx, id);
     const next: ResidentState = { ...stateOf(before), status: 'deceased' };
-    return this.apply(tx, before, next, 'death', this.effectiveOn(input.effectiveOn, before), actor, {}, consequences);
+    return this.apply(tx, before, next, 'death', this.effectiveOn(input.effectiveOn, before), actor, {});
   }
 
-  private async living(tx: Repositories, id: string): Promise<Resident> {
+  private async living(tx: RegisterTx, id: string): Promise<Resident> {
     const r = await this.get(id, tx);
     if (r.status === 'deceased') throw new RegisterError('RESIDENT_DECEASED', `resident ${id} has died; the record takes no further change`, { residentId: id });
     return r;
@@ -314,14 +355,13 @@ export class ResidentRegister {
   }
 
   private async apply(
-    tx: Repositories,
+    tx: RegisterTx,
     before: Resident,
     next: ResidentState,
     type: ResidentChange['type'],
     effectiveOn: string,
     actor: string,
     details: Record<string, unknown>,
-    consequences: ChangeConsequences | undefined,
     moveScope?: MoveScope,
   ): Promise<ResidentChange> {
     const changedFacts = CERTIFIED_FACTS.filter((f) => before[f] !== next[f]);
@@ -331,9 +371,7 @@ export class ResidentRegister {
     if (!(await tx.residents.update(before.id, before.version, next, now)))
       throw new RegisterError('RESIDENT_CHANGED_CONCURRENTLY', `resident ${before.id} was changed by someone else meanwhile; look again and retry`, { residentId: before.id });
     const after: Resident = { ...before, ...next, version: before.version + 1, updatedAt: now };
-    const change: ResidentChange = { type, before, after, changedFacts, effectiveOn, actor, ...(moveScope ? { moveScope } : {}) };
-    const extra = (await consequences?.(tx, change)) ?? {};
-    await tx.residents.appendEvent({
+    const eventId = await tx.residents.appendEvent({
       residentId: before.id,
       version: after.version,
       type,
@@ -342,9 +380,9 @@ export class ResidentRegister {
       actor,
       before: stateOf(before),
       after: stateOf(after),
-      details: { ...details, changedFacts, ...extra },
+      details: { ...details, changedFacts },
     });
-    await tx.record({ actor, action: `register.${type}`, target: `resident:${before.id}`, details: { ...details, changedFacts, ...extra } });
-    return change;
+    await tx.record({ actor, action: `register.${type}`, target: `resident:${before.id}`, details: { ...details, changedFacts, event: eventId } });
+    return { eventId, type, before, after, changedFacts, effectiveOn, actor, ...(moveScope ? { moveScope } : {}) };
   }
 }

@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { SqlExecutor } from './database.js';
+import type { Database, SqlExecutor } from './database.js';
+import { rowsPlaceholders } from './database.js';
 
 /**
  * The tamper-evident audit log: an append-only hash chain. Record n stores
  * hash_n = SHA-256(hash_{n-1} ‖ canonical JSON of record n); changing, removing or reordering any record
- * breaks every later link, which `verify` reports as the first broken record. Records are appended in the
- * same transaction as the state change they describe, so a change without its record cannot commit.
+ * breaks every later link, which `verify` reports as the first broken record.
+ *
+ * Writing is split in two so that the chain head does not serialise every state change (issue 12): a change
+ * appends its record to the audit inbox in its own transaction — so a change without its record cannot
+ * commit — and one writer at a time (`AuditChainer`) moves committed inbox records into the chain in
+ * batches, a few milliseconds later. Signed checkpoints of the head (src/audit/) make a truncated or
+ * re-hashed tail visible.
  */
 export interface AuditEntry {
   /** Who acted: 'cli', 'system', 'operator:<name>', 'register', … */
@@ -24,6 +30,17 @@ export interface AuditRecord extends Required<AuditEntry> {
   hash: string;
 }
 
+/** A signed statement "record `seq` of the chain has hash `headHash`" (migration 030). */
+export interface AuditCheckpoint {
+  seq: number;
+  headHash: string;
+  at: number;
+  /** Hex SHA-256 of the audit key's SubjectPublicKeyInfo. */
+  keyId: string;
+  algorithm: string;
+  signature: Buffer;
+}
+
 export const GENESIS_HASH = '0'.repeat(64);
 
 interface AuditRow {
@@ -35,6 +52,16 @@ interface AuditRow {
   details: string;
   prev_hash: string;
   hash: string;
+  [k: string]: unknown;
+}
+
+interface InboxRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  details: string;
   [k: string]: unknown;
 }
 
@@ -51,50 +78,163 @@ export function canonicalJson(value: unknown): string {
 export function recordHash(prevHash: string, r: { seq: number; at: number; actor: string; action: string; target: string; details: string }): string {
   return createHash('sha256')
     .update(prevHash)
-    .update(canonicalJson([r.seq, r.at, r.actor, r.action, r.target, r.details]))
+    .update(canonicalJson([Number(r.seq), Number(r.at), r.actor, r.action, r.target, r.details]))
     .digest('hex');
+}
+
+/** The bytes an audit checkpoint signs: fixed text, so any verifier can rebuild them. */
+export function checkpointMessage(c: Pick<AuditCheckpoint, 'seq' | 'headHash' | 'at'>): Buffer {
+  return Buffer.from(`jpki audit checkpoint v1\nseq ${c.seq}\nhead ${c.headHash}\nat ${c.at}\n`, 'utf8');
 }
 
 export type AuditVerification =
   | { ok: true; records: number; headHash: string }
   | { ok: false; records: number; brokenAt: number; reason: string };
 
-/** Text as both databases keep it: well-formed UTF-16 (lone surrogates → U+FFFD), no NUL (→ U+FFFD). */
+/** PostgreSQL advisory lock: one chain writer at a time, across every process on the database. */
+const CHAIN_LOCK = 4242002;
+/** Inbox records moved per chain transaction. */
+const CHAIN_BATCH = 2000;
+
+/**
+ * Text as both databases keep it: well-formed UTF-16 (lone surrogates → U+FFFD), no NUL (→ U+FFFD). A lone
+ * surrogate in a name someone typed (any login attempt) made a record look altered, and a NUL was refused by
+ * PostgreSQL — found by fuzzing.
+ */
 function storable(text: string): string {
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\0/g, '\uFFFD');
 }
 
-export class AuditLog {
+/** Appending: what every module's transaction may do with the audit log, and nothing more. */
+export class AuditInbox {
   constructor(private readonly sql: SqlExecutor) {}
 
-  /** Appends one record. Must run inside the transaction of the change it records. */
-  async append(entry: AuditEntry, at: number): Promise<AuditRecord> {
-    // PostgreSQL: concurrent transactions must take turns at the head of the chain. SQLite's
-    // BEGIN IMMEDIATE already admits one writer at a time.
-    if (this.sql.dialect === 'postgres') await this.sql.execute('SELECT pg_advisory_xact_lock(4242002)');
-    const head = await this.sql.queryOne<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    const seq = (head?.seq ?? 0) + 1;
-    const prevHash = head?.hash ?? GENESIS_HASH;
-    const details = canonicalJson(entry.details ?? {});
-    // Hashed exactly as stored: a lone surrogate (stored as U+FFFD) or a NUL (refused by PostgreSQL) in a
-    // name someone typed made the record look altered — found by fuzzing: any login attempt could do it.
-    const [actor, action, target] = [storable(entry.actor), storable(entry.action), storable(entry.target)];
-    const hash = recordHash(prevHash, { seq, at, actor, action, target, details });
-    await this.sql.execute('INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-      seq,
+  /** Appends one record (inside the transaction of the change it records). */
+  async append(entry: AuditEntry, at: number): Promise<void> {
+    await this.sql.execute('INSERT INTO audit_inbox (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)', [
       at,
-      actor,
-      action,
-      target,
-      details,
-      prevHash,
-      hash,
+      storable(entry.actor),
+      storable(entry.action),
+      storable(entry.target),
+      canonicalJson(entry.details ?? {}),
     ]);
-    return { seq, at, actor, action, target, details: entry.details ?? {}, prevHash, hash };
+  }
+
+  /** Appends several records with one statement (the CA's batched issuance path). */
+  async appendAll(entries: readonly AuditEntry[], at: number): Promise<void> {
+    for (let i = 0; i < entries.length; i += 400) {
+      const chunk = entries.slice(i, i + 400);
+      await this.sql.execute(
+        `INSERT INTO audit_inbox (at, actor, action, target, details) VALUES ${rowsPlaceholders(chunk.length, 5)}`,
+        chunk.flatMap((e) => [at, storable(e.actor), storable(e.action), storable(e.target), canonicalJson(e.details ?? {})]),
+      );
+    }
+  }
+}
+
+/**
+ * The chain writer: moves committed inbox records into the hash chain, in id order, many per transaction.
+ * `request()` schedules a pass shortly (changes call it after appending); `drain()` runs passes until the
+ * inbox is empty (before reading the log, and when the process closes the store).
+ */
+export class AuditChainer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private again = false;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly delayMs = 20,
+  ) {}
+
+  request(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.drain().catch(() => undefined); // the next request or drain picks the records up
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  /** Chains everything committed to the inbox so far; resolves to the number of records chained. */
+  drain(): Promise<number> {
+    if (this.running) {
+      this.again = true;
+      return this.running.then(() => this.drain());
+    }
+    this.running = (async () => {
+      let total = 0;
+      try {
+        do {
+          this.again = false;
+          for (;;) {
+            const n = await this.db.transaction((tx) => chainBatch(tx));
+            total += n;
+            if (n < CHAIN_BATCH) break;
+          }
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+      return total;
+    })();
+    return this.running;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.drain().catch(() => undefined);
+  }
+}
+
+/** One batch: the head, the oldest inbox records, linked and inserted, then removed from the inbox. */
+async function chainBatch(tx: SqlExecutor): Promise<number> {
+  if (tx.dialect === 'postgres') await tx.execute(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`);
+  const inbox = await tx.query<InboxRow>('SELECT * FROM audit_inbox ORDER BY id LIMIT ?', [CHAIN_BATCH]);
+  if (inbox.length === 0) return 0;
+  const head = await tx.queryOne<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  let seq = Number(head?.seq ?? 0);
+  let prev = head?.hash ?? GENESIS_HASH;
+  const values: (string | number)[] = [];
+  for (const r of inbox) {
+    seq++;
+    const at = Number(r.at);
+    const hash = recordHash(prev, { seq, at, actor: r.actor, action: r.action, target: r.target, details: r.details });
+    values.push(seq, at, r.actor, r.action, r.target, r.details, prev, hash);
+    prev = hash;
+  }
+  for (let i = 0; i < inbox.length; i += 500) {
+    const n = Math.min(500, inbox.length - i);
+    await tx.execute(
+      `INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES ${rowsPlaceholders(n, 8)}`,
+      values.slice(i * 8, (i + n) * 8),
+    );
+  }
+  for (let i = 0; i < inbox.length; i += 500) {
+    const ids = inbox.slice(i, i + 500).map((r) => Number(r.id));
+    await tx.execute(`DELETE FROM audit_inbox WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+  }
+  return inbox.length;
+}
+
+/** Reading the log: listing, verifying the chain, the checkpoints. Reads chain what is pending first. */
+export class AuditLog {
+  constructor(
+    private readonly sql: SqlExecutor,
+    private readonly chainer?: AuditChainer,
+  ) {}
+
+  /** Chains whatever is pending in the inbox (a no-op inside a transaction). */
+  async settle(): Promise<void> {
+    await this.chainer?.drain();
   }
 
   /** Records in order, optionally filtered; `details` parsed. */
   async list(filter: { action?: string; target?: string; actor?: string; afterSeq?: number; limit?: number } = {}): Promise<AuditRecord[]> {
+    await this.settle();
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (filter.action) (where.push('action = ?'), params.push(filter.action));
@@ -108,24 +248,48 @@ export class AuditLog {
     return rows.map(toRecord);
   }
 
+  /** Records in chain order from `afterSeq`, a batch at a time (verification, cross-checks). */
+  async *records(afterSeq = 0, batch = 5000): AsyncGenerator<AuditRecord[]> {
+    for await (const rows of this.rows(afterSeq, batch)) yield rows.map(toRecord);
+  }
+
+  private async *rows(afterSeq: number, batch: number): AsyncGenerator<AuditRow[]> {
+    let after = afterSeq;
+    for (;;) {
+      const rows = await this.sql.query<AuditRow>('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [after, batch]);
+      if (rows.length === 0) return;
+      yield rows;
+      after = Number(rows[rows.length - 1]!.seq);
+    }
+  }
+
+  /** The newest chained record's number and hash (seq 0 and the genesis hash for an empty log). */
+  async head(): Promise<{ seq: number; hash: string }> {
+    const r = await this.sql.queryOne<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    return r ? { seq: Number(r.seq), hash: r.hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** Records appended but not chained yet. */
+  async pending(): Promise<number> {
+    const r = await this.sql.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM audit_inbox');
+    return Number(r?.n ?? 0);
+  }
+
   /**
    * Walks the whole chain in batches and reports the first record whose link or content does not check out.
-   * A truncated tail cannot be seen from inside the chain: compare `headHash` with a copy kept elsewhere.
+   * A truncated tail cannot be seen from inside the chain: the signed checkpoints (src/audit/) see it.
    */
   async verify(batch = 5000): Promise<AuditVerification> {
+    await this.settle();
     let prev = GENESIS_HASH;
     let expectedSeq = 1;
     let count = 0;
-    for (;;) {
-      const rows = await this.sql.query<AuditRow>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?', [expectedSeq, batch]);
-      if (rows.length === 0) break;
-      for (const r of rows) {
-        if (r.seq !== expectedSeq)
-          return { ok: false, records: count, brokenAt: expectedSeq, reason: `record ${expectedSeq} is missing (next is ${r.seq})` };
-        if (r.prev_hash !== prev)
-          return { ok: false, records: count, brokenAt: r.seq, reason: `record ${r.seq} does not link to record ${r.seq - 1}` };
-        if (recordHash(prev, r) !== r.hash)
-          return { ok: false, records: count, brokenAt: r.seq, reason: `record ${r.seq} was altered (its hash does not match its content)` };
+    for await (const rows of this.rows(0, batch)) {
+      for (const row of rows) {
+        const r = { ...row, seq: Number(row.seq), at: Number(row.at) };
+        if (r.seq !== expectedSeq) return { ok: false, records: count, brokenAt: expectedSeq, reason: `record ${expectedSeq} is missing (next is ${r.seq})` };
+        if (r.prev_hash !== prev) return { ok: false, records: count, brokenAt: r.seq, reason: `record ${r.seq} does not link to record ${r.seq - 1}` };
+        if (recordHash(prev, r) !== r.hash) return { ok: false, records: count, brokenAt: r.seq, reason: `record ${r.seq} was altered (its hash does not match its content)` };
         prev = r.hash;
         expectedSeq++;
         count++;
@@ -133,12 +297,39 @@ export class AuditLog {
     }
     return { ok: true, records: count, headHash: prev };
   }
+
+  /** The hash of record `seq`, or undefined when there is no such record. */
+  async hashAt(seq: number): Promise<string | undefined> {
+    const r = await this.sql.queryOne<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = ?', [seq]);
+    return r?.hash;
+  }
+
+  async addCheckpoint(c: AuditCheckpoint): Promise<void> {
+    await this.sql.execute(
+      'INSERT INTO audit_checkpoints (seq, head_hash, at, key_id, algorithm, signature) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING',
+      [c.seq, c.headHash, c.at, c.keyId, c.algorithm, c.signature],
+    );
+  }
+
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    const rows = await this.sql.query<{ seq: number; head_hash: string; at: number; key_id: string; algorithm: string; signature: Buffer }>(
+      'SELECT * FROM audit_checkpoints ORDER BY seq',
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), headHash: r.head_hash, at: Number(r.at), keyId: r.key_id, algorithm: r.algorithm, signature: r.signature }));
+  }
+
+  async latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    const r = await this.sql.queryOne<{ seq: number; head_hash: string; at: number; key_id: string; algorithm: string; signature: Buffer }>(
+      'SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1',
+    );
+    return r && { seq: Number(r.seq), headHash: r.head_hash, at: Number(r.at), keyId: r.key_id, algorithm: r.algorithm, signature: r.signature };
+  }
 }
 
 function toRecord(r: AuditRow): AuditRecord {
   return {
-    seq: r.seq,
-    at: r.at,
+    seq: Number(r.seq),
+    at: Number(r.at),
     actor: r.actor,
     action: r.action,
     target: r.target,

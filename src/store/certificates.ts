@@ -1,4 +1,5 @@
 import type { SqlExecutor } from './database.js';
+import { rowsPlaceholders } from './database.js';
 
 export type CertificateKind = 'sign' | 'auth' | 'cross' | 'ocsp';
 
@@ -101,6 +102,17 @@ export class CertificateRepository {
     return Number(r!.id);
   }
 
+  /** Inserts several certificates with one statement per 400 (the CA's batched issuance). */
+  async insertAll(certs: readonly NewCertificate[]): Promise<void> {
+    for (let i = 0; i < certs.length; i += 400) {
+      const chunk = certs.slice(i, i + 400);
+      await this.sql.execute(
+        `INSERT INTO certificates (ca_id, serial, kind, subject_ca_id, resident_id, card_id, crl_partition, not_before, not_after, issued_at, der) VALUES ${rowsPlaceholders(chunk.length, 11)}`,
+        chunk.flatMap((c) => [c.caId, c.serial, c.kind, c.subjectCaId, c.residentId, c.cardId, c.crlPartition, c.notBefore, c.notAfter, c.issuedAt, c.der]),
+      );
+    }
+  }
+
   async serialExists(caId: string, serial: string): Promise<boolean> {
     return !!(await this.sql.queryOne('SELECT 1 AS x FROM certificates WHERE ca_id = ? AND serial = ?', [caId, serial]));
   }
@@ -186,6 +198,26 @@ export class CertificateRepository {
       [caId, serial],
     );
     return r && { revokedAt: r.revoked_at === null ? null : Number(r.revoked_at), reason: r.revocation_reason, notAfter: Number(r.not_after) };
+  }
+
+  /** Live (unrevoked, unexpired) resident certificates held by a card: who the card belongs to. */
+  async liveOnCard(cardId: string, now: number): Promise<CertificateRecord[]> {
+    const rows = await this.sql.query<Row>(
+      `SELECT * FROM certificates WHERE card_id = ? AND revoked_at IS NULL AND not_after > ? AND kind IN ('sign', 'auth') ORDER BY id`,
+      [cardId, now],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** Every certificate's identity and state, in id order, a batch at a time (no DER): the audit cross-check. */
+  async *census(batchSize = 10_000): AsyncGenerator<{ caId: string; serial: string; kind: CertificateKind; revokedAt: number | null }[]> {
+    let afterId = 0;
+    for (;;) {
+      const rows = await this.sql.queryArrays('SELECT id, ca_id, serial, kind, revoked_at FROM certificates WHERE id > ? ORDER BY id LIMIT ?', [afterId, batchSize]);
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({ caId: r[1] as string, serial: r[2] as string, kind: r[3] as CertificateKind, revokedAt: r[4] === null ? null : Number(r[4]) }));
+      afterId = Number(rows[rows.length - 1]![0]);
+    }
   }
 
   /** The CRL partitions (municipality codes) a CA has issued certificates in. */

@@ -281,13 +281,4 @@ export class CounterRecordRepository {
       : await this.sql.query<{ id: string; municipality: string; name: string; uri: string; created_at: number }>('SELECT * FROM counter_devices ORDER BY municipality, id');
     return rows.map((r) => ({ id: r.id, municipality: r.municipality, name: r.name, uri: r.uri, createdAt: Number(r.created_at) }));
   }
-
-  /** Live (unrevoked, unexpired) resident certificates held by a card: who the card belongs to. */
-  async liveCertificatesOnCard(cardId: string, now: number): Promise<{ caId: string; serial: string; kind: string; residentId: string | null }[]> {
-    const rows = await this.sql.query<{ ca_id: string; serial: string; kind: string; resident_id: string | null }>(
-      `SELECT ca_id, serial, kind, resident_id FROM certificates WHERE card_id = ? AND revoked_at IS NULL AND not_after > ? AND kind IN ('sign', 'auth') ORDER BY id`,
-      [cardId, now],
-    );
-    return rows.map((r) => ({ caId: r.ca_id, serial: r.serial, kind: r.kind, residentId: r.resident_id }));
-  }
 }

@@ -46,3 +46,9 @@ export function toSqlParam(v: SqlValue): SqlValue {
   if (typeof v === 'boolean') return v ? 1 : 0;
   return v;
 }
+
+/** `(?, ?, …), (?, ?, …)`: the VALUES list of a multi-row statement. */
+export function rowsPlaceholders(rows: number, columns: number): string {
+  const one = `(${Array.from({ length: columns }, () => '?').join(', ')})`;
+  return Array.from({ length: rows }, () => one).join(', ');
+}

@@ -3,7 +3,9 @@ import { systemClock } from '../common/clock.js';
 import type { Database, SqlExecutor } from './database.js';
 import { migrate } from './migrate.js';
 import { StoreError } from './errors.js';
-import { AuditLog, type AuditEntry } from './audit-log.js';
+import { AuditChainer, AuditInbox, AuditLog, type AuditEntry } from './audit-log.js';
+import { LedgerRepository } from './ledger.js';
+import { RegisterEventOutcomeRepository } from './register-event-outcomes.js';
 import { AuthorityRepository } from './authorities.js';
 import { CertificateRepository } from './certificates.js';
 import { CrlRepository } from './crls.js';
@@ -18,7 +20,20 @@ import { SubmissionRepository } from './submissions.js';
 
 export type { Database, SqlExecutor, Dialect, SqlValue, Row } from './database.js';
 export { StoreError, isUniqueViolation } from './errors.js';
-export { AuditLog, canonicalJson, GENESIS_HASH, type AuditEntry, type AuditRecord, type AuditVerification } from './audit-log.js';
+export {
+  AuditLog,
+  AuditChainer,
+  canonicalJson,
+  checkpointMessage,
+  recordHash,
+  GENESIS_HASH,
+  type AuditEntry,
+  type AuditRecord,
+  type AuditVerification,
+  type AuditCheckpoint,
+} from './audit-log.js';
+export { RegisterEventOutcomeRepository, type RegisterEventOutcome } from './register-event-outcomes.js';
+export { LedgerRepository, type LedgerEntry, type NewLedgerEntry, type LedgerKind, type LedgerState } from './ledger.js';
 export { AuthorityRepository, type AuthorityRecord, type AuthorityKind } from './authorities.js';
 export {
   CertificateRepository,
@@ -78,9 +93,16 @@ export interface Repositories {
   readonly operators: OperatorRepository;
   readonly counterRecords: CounterRecordRepository;
   readonly submissions: SubmissionRepository;
+  /** The CA's ledger: every signature reserved before it is made (migration 030). */
+  readonly ledger: LedgerRepository;
+  /** The register events the CA handled, and what each revoked. */
+  readonly registerEventOutcomes: RegisterEventOutcomeRepository;
+  /** Reading the audit log (listing, verifying, checkpoints). */
   readonly audit: AuditLog;
-  /** Appends an audit record stamped with the store's clock (inside a transaction). */
+  /** Appends an audit record stamped with the store's clock (inside the transaction of the change). */
   record(entry: AuditEntry): Promise<void>;
+  /** Appends several audit records with one statement. */
+  recordAll(entries: readonly AuditEntry[]): Promise<void>;
 }
 
 export interface Store extends Repositories {
@@ -91,8 +113,36 @@ export interface Store extends Repositories {
   close(): Promise<void>;
 }
 
-export function repositories(sql: SqlExecutor, clock: Clock): Repositories {
-  const audit = new AuditLog(sql);
+/** The name of one repository (or `record`, the audit append capability) a module may be handed. */
+export type RepositoryName = Exclude<keyof Repositories, 'sql'>;
+
+/** Some repositories bound to one executor: what a module's own transaction sees. */
+export type Scoped<K extends RepositoryName> = Pick<Repositories, K>;
+
+/**
+ * The part of the store one module owns (Boulder's SA subsets): only the named repositories, each call on
+ * its own or inside `transaction`, which again sees only those. No raw SQL, no other module's tables.
+ */
+export type ScopedStore<K extends RepositoryName> = Scoped<K> & {
+  transaction<T>(fn: (tx: Scoped<K>) => Promise<T>): Promise<T>;
+};
+
+function pick<K extends RepositoryName>(from: Repositories, names: readonly K[]): Scoped<K> {
+  const out = {} as Scoped<K>;
+  for (const n of names) (out as Record<string, unknown>)[n] = from[n];
+  return out;
+}
+
+/**
+ * Narrows the store to the named repositories (the composition root hands each module its own): at run time
+ * the object holds nothing else, so a module cannot reach another's tables even by a cast.
+ */
+export function scoped<K extends RepositoryName>(store: Store, names: readonly K[]): ScopedStore<K> {
+  return { ...pick(store, names), transaction: (fn) => store.transaction((tx) => fn(pick(tx, names))) };
+}
+
+export function repositories(sql: SqlExecutor, clock: Clock, chainer?: AuditChainer, inTransaction = false): Repositories {
+  const inbox = new AuditInbox(sql);
   return {
     sql,
     authorities: new AuthorityRepository(sql),
@@ -106,9 +156,18 @@ export function repositories(sql: SqlExecutor, clock: Clock): Repositories {
     operators: new OperatorRepository(sql),
     counterRecords: new CounterRecordRepository(sql),
     submissions: new SubmissionRepository(sql),
-    audit,
+    ledger: new LedgerRepository(sql),
+    registerEventOutcomes: new RegisterEventOutcomeRepository(sql),
+    // reads outside a transaction chain pending records first; inside one they must not wait for the writer
+    audit: new AuditLog(sql, inTransaction ? undefined : chainer),
     record: async (entry) => {
-      await audit.append(entry, clock.now().getTime());
+      await inbox.append(entry, clock.now().getTime());
+      chainer?.request();
+    },
+    recordAll: async (entries) => {
+      if (entries.length === 0) return;
+      await inbox.appendAll(entries, clock.now().getTime());
+      chainer?.request();
     },
   };
 }
@@ -145,11 +204,15 @@ export async function openStore(url: string, options: { clock?: Clock } = {}): P
     await db.close();
     throw e;
   }
+  const chainer = new AuditChainer(db);
   return {
-    ...repositories(db, clock),
+    ...repositories(db, clock, chainer),
     db,
     clock,
-    transaction: (fn) => db.transaction((tx) => fn(repositories(tx, clock))),
-    close: () => db.close(),
+    transaction: (fn) => db.transaction((tx) => fn(repositories(tx, clock, chainer, true))),
+    close: async () => {
+      await chainer.close();
+      await db.close();
+    },
   };
 }

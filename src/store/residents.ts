@@ -113,6 +113,9 @@ const fromEventRow = (r: EventRow): ResidentEventRecord => ({
   details: JSON.parse(r.details) as Record<string, unknown>,
 });
 
+/** PostgreSQL advisory lock key: register event writers take turns, so ids are in commit order. */
+const EVENT_LOCK = 4242006;
+
 /** The register's tables: the current state of each resident and the events that led to it. */
 export class ResidentRepository {
   constructor(private readonly sql: SqlExecutor) {}
@@ -179,13 +182,23 @@ export class ResidentRepository {
     return Number(r?.n ?? 0);
   }
 
+  /**
+   * Appends an event (inside the transaction of the change). On PostgreSQL writers take turns first, so event
+   * ids follow commit order and a follower reading `id > last seen` (the CA) never skips one.
+   */
   async appendEvent(e: NewResidentEvent): Promise<number> {
+    if (this.sql.dialect === 'postgres') await this.sql.execute(`SELECT pg_advisory_xact_lock(${EVENT_LOCK})`);
     const r = await this.sql.queryOne<{ id: number }>(
       `INSERT INTO resident_events (resident_id, version, type, effective_on, recorded_at, actor, before_state, after_state, details)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [e.residentId, e.version, e.type, e.effectiveOn, e.recordedAt, e.actor, e.before === null ? null : JSON.stringify(e.before), JSON.stringify(e.after), JSON.stringify(e.details)],
     );
     return Number(r!.id);
+  }
+
+  /** Events after `afterId`, oldest first (the CA follows them to revoke what a change invalidates). */
+  async eventsAfter(afterId: number, limit = 500): Promise<ResidentEventRecord[]> {
+    return (await this.sql.query<EventRow>('SELECT * FROM resident_events WHERE id > ? ORDER BY id LIMIT ?', [afterId, limit])).map(fromEventRow);
   }
 
   async events(residentId: string): Promise<ResidentEventRecord[]> {

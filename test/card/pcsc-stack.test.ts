@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '../support/system.js';
 import { JPKI_BIN, jpki } from '../support/cli.js';
-import { JpkiClient, PcscReader, PinBlockedError, issuerMasterKey, openInProcessReader } from '../../src/reader/index.js';
+import { JpkiClient, PcscReader, PinBlockedError, openInProcessReader } from '../../src/reader/index.js';
+import { withCardIssuer } from '../../src/compose/card-issuer.js';
 import { AUTH_PIN, SIGN_PIN, personalise, type IssuedCertificates } from './support/cards.js';
 import { OPENSC_PKCS11, acquirePcscdLock, cardInReader, ensurePcscd, middlewareAvailable, slotOf, tool, waitForCard, type Pcscd } from './support/pcscd.js';
 
@@ -112,7 +113,7 @@ describe.runIf(needs('pcscd + vpcd + OpenSC + openssl', middlewareAvailable()))(
     // Personalise as the counter will, but through pcscd: keys on the card, certificates, PINs.
     const reader = await PcscReader.connect({ timeoutMs: 20_000 });
     try {
-      ({ certificates } = await personalise(new JpkiClient(reader), issuerMasterKey(dataDir, { create: false })));
+      ({ certificates } = await withCardIssuer(dataDir, (issuer) => personalise(new JpkiClient(reader), issuer)));
     } finally {
       await reader.close();
     }
@@ -192,7 +193,7 @@ describe.runIf(needs('pcscd + vpcd + OpenSC + openssl', middlewareAvailable()))(
       const client = new JpkiClient(reader);
       await client.selectAp();
       await expect(client.verifyPin('sign', SIGN_PIN)).rejects.toBeInstanceOf(PinBlockedError);
-      await client.authenticateIssuer(issuerMasterKey(dataDir, { create: false }));
+      await withCardIssuer(dataDir, (issuer) => client.authenticateIssuer(issuer));
       await client.unlockPin('sign');
     } finally {
       await reader.close();
@@ -212,7 +213,7 @@ describe.runIf(needs('pcscd + vpcd + OpenSC + openssl', middlewareAvailable()))(
     const reader = await PcscReader.connect({ timeoutMs: 20_000 });
     try {
       const client = new JpkiClient(reader);
-      await client.authenticateIssuer(issuerMasterKey(dataDir, { create: false }));
+      await withCardIssuer(dataDir, (issuer) => client.authenticateIssuer(issuer));
       await client.unlockPin('auth');
       await client.selectAp();
       expect(await client.pinStatus('auth')).toEqual({ triesLeft: 3, maxTries: 3, blocked: false });

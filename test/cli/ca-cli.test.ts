@@ -33,7 +33,9 @@ describe('jpki CLI: init, ca list/export/issue/revoke/crl, audit verify (default
     expect(first.stdout).toContain('created 50 CAs');
     expect(first.stdout).toContain('98 cross-certificates'); // 47 × 2 with the JPKI bridge, 2 between the bridges, 2 with the agency
     const keys = readdirSync(join(data, 'keys')).filter((f) => f.endsWith('.key'));
-    expect(keys).toHaveLength(50);
+    // 50 CA keys and the audit key (it signed the first checkpoint of the audit chain)
+    expect(keys).toHaveLength(51);
+    expect(keys).toContain('audit.key');
     expect(statSync(join(data, 'keys', keys[0]!)).mode & 0o777).toBe(0o600);
     const keyFile = readFileSync(join(data, 'keys', keys[0]!), 'utf8');
     expect(keyFile).toContain('jpki-soft-key-v1'); // scrypt + AES-256-GCM, see docs/kms.md
@@ -41,7 +43,7 @@ describe('jpki CLI: init, ca list/export/issue/revoke/crl, audit verify (default
     const again = run('init');
     expect(again.status).toBe(0);
     expect(again.stdout).toContain('already initialised');
-    expect(readdirSync(join(data, 'keys')).filter((f) => f.endsWith('.key'))).toHaveLength(50);
+    expect(readdirSync(join(data, 'keys')).filter((f) => f.endsWith('.key'))).toHaveLength(51);
   });
 
   it('ca list shows every CA with fingerprints; --json too', () => {
@@ -100,6 +102,30 @@ describe('jpki CLI: init, ca list/export/issue/revoke/crl, audit verify (default
     expect(r.stderr).toMatch(message);
     expect(existsSync(out)).toBe(false);
     expect(JSON.parse(run('ca', 'certificates', '--json').stdout).length).toBe(before);
+  });
+
+  it('ca certificates --serial HEX --pem fetches an issued certificate, byte for byte what ca issue wrote', () => {
+    const r = run('ca', 'certificates', '--serial', serial, '--pem');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(readFileSync(join(dir, 'leaf.pem'), 'utf8').trim());
+    expect(JSON.parse(run('ca', 'certificates', '--serial', serial.toUpperCase(), '--json').stdout)).toMatchObject([{ ca: 'pref-13', serial, kind: 'sign' }]);
+    expect(run('ca', 'certificates', '--serial', 'abcdef', '--pem').stderr).toContain('no certificate with serial abcdef');
+    expect(run('ca', 'certificates', '--pem').stderr).toContain('--pem needs --serial');
+  });
+
+  it('ca issue --out into a directory that does not exist: refused before signing, nothing stored or reserved', () => {
+    const { csr } = opensslCsr(dir, 'nowhere');
+    const certificates = JSON.parse(run('ca', 'certificates', '--json').stdout).length as number;
+    const ledger = JSON.parse(run('ca', 'ledger', '--json').stdout) as Record<string, number>;
+    const r = run('ca', 'issue', '--prefecture', '13', '--csr', csr, '--kind', 'auth', '--out', join(dir, 'no', 'such', 'dir', 'x.pem'));
+    expect(r.status).toBe(69);
+    expect(r.stderr).toMatch(/cannot write .*x\.pem: the directory .* does not exist; nothing was signed \[OUTPUT_UNWRITABLE\]/);
+    expect(r.stderr).not.toContain('internal error');
+    expect(JSON.parse(run('ca', 'certificates', '--json').stdout).length).toBe(certificates);
+    expect(JSON.parse(run('ca', 'ledger', '--json').stdout)).toEqual(ledger);
+    const onDir = run('ca', 'issue', '--prefecture', '13', '--csr', csr, '--kind', 'auth', '--out', dir);
+    expect(onDir.stderr).toMatch(/it is a directory; nothing was signed/);
   });
 
   it('ca issue refuses a missing input file and an unknown kind', () => {

@@ -3,7 +3,8 @@ import { X509Certificate } from 'node:crypto';
 import { availableStoreKinds } from '../support/stores.js';
 import { createCounter, type Operator, type DeviceFactory } from '../../src/counter/index.js';
 import { deviceFactory } from '../../src/counter/index.js';
-import { issuerMasterKey, ReaderError, type Reader } from '../../src/reader/index.js';
+import { ReaderError, type Reader } from '../../src/reader/index.js';
+import { scoped } from '../../src/store/index.js';
 import { decodeResidentFactsSan } from '../../src/pki/resident-facts.js';
 import { fingerprint } from '../../src/pki/signed.js';
 import { findExtension, readCertificate } from '../../src/pki/certificate-reader.js';
@@ -132,7 +133,7 @@ describe.each(kinds)('new issuance at the counter (%s)', (storeKind) => {
     expect(await t.services.store.certificates.byResident(r.id)).toHaveLength(2);
   });
 
-  it('stores nothing and leaves no certificate on the card when writing the card fails after signing', async () => {
+  it('revokes what the CA signed, stores nothing of the counter\u2019s and leaves no certificate on the card when writing the card fails after signing', async () => {
     const r = await t.addResident();
     const card = await t.blankCard();
     const real = deviceFactory({ dataDir: t.dir });
@@ -157,19 +158,31 @@ describe.each(kinds)('new issuance at the counter (%s)', (storeKind) => {
       },
     });
     const s = t.services;
-    const counter = createCounter({ store: s.store, clock: s.clock, ca: s.ca, register: s.register, devices: failing, issuerMasterKey: () => issuerMasterKey(t.dir, { create: false }), publicUrl: s.publicUrl });
+    const counter = createCounter({
+      store: scoped(s.store, ['counterRecords', 'operators', 'submissions', 'record']),
+      clock: s.clock,
+      ca: s.ca,
+      register: s.register,
+      registerEvents: s.registerEvents,
+      devices: failing,
+      cardIssuer: s.cardIssuer,
+      publicUrl: s.publicUrl,
+    });
     const app = (await counter.issuance.open(clerk, { residentId: r.id, form: form(r) }, key())).result;
     await counter.issuance.identity(clerk, app.number, PASSPORT, key());
     await counter.issuance.fee(clerk, app.number, { amount: 500 }, key());
     const certsBefore = (await s.store.certificates.list()).length;
-    const auditBefore = (await s.store.audit.list()).length;
     const step = { device: { uri: `file:${card}` }, signPin: SIGN_PIN, authPin: AUTH_PIN };
 
     const e = await refusal(counter.issuance.device(clerk, app.number, step, key()));
     expect(e.code).toBe('COUNTER_ISSUANCE_ABORTED');
     expect(e.params).toMatchObject({ step: 'certificate-writing', cause: 'reader.transmit' });
-    expect((await s.store.certificates.list()).length).toBe(certsBefore);
-    expect((await s.store.audit.list()).length).toBe(auditBefore);
+    // Record, then sign: the two certificates the CA signed before the card failed are in the store, and
+    // revoked, since one of them may have reached the card; nothing of the counter's is stored.
+    const signed = (await s.store.certificates.list()).slice(certsBefore);
+    expect(signed.map((c) => c.kind).sort()).toEqual(['auth', 'sign']);
+    expect(signed.every((c) => c.revokedAt !== null && c.revocationReason === 5)).toBe(true);
+    for (const c of signed) expect(await s.store.audit.list({ action: 'ledger.abandon', target: `${c.caId}/${c.serial}` })).toHaveLength(1);
     const stored = (await s.store.counterRecords.application(app.number))!;
     expect(stored).toMatchObject({ status: 'open', step: 'device', deviceLeaseUntil: null });
     expect(await s.store.counterRecords.documentsOf([stored.id])).toHaveLength(0);

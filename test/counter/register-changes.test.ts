@@ -34,8 +34,10 @@ describe.each(kinds)('register changes revoke certificates automatically (%s)', 
     expect(change.event).toMatchObject({ type: 'move', moveScope: 'within-municipality', changedFacts: ['address'] });
     expect(change.revoked).toEqual([{ kind: 'sign', caId: 'pref-13', serial: sign, reason: 'affiliationChanged', reasonCode: 3 }]);
     expect(await serials(r.id)).toEqual({ [sign]: { kind: 'sign', revoked: true, reason: 3 }, [auth]: { kind: 'auth', revoked: false, reason: null } });
+    // The register recorded the event; the CA, handling it, recorded what it revoked.
     const events = await t.services.register.events(r.id);
-    expect(events.at(-1)!.details).toMatchObject({ revoked: [`pref-13/${sign}`] });
+    const handled = await t.services.store.audit.list({ action: 'ca.register-event', target: `resident:${r.id}` });
+    expect(handled.at(-1)!.details).toMatchObject({ event: events.at(-1)!.id, type: 'move', revoked: [`pref-13/${sign}`] });
 
     // The next CRL (full, and the municipality's partition) lists the signing certificate only.
     const caPem = t.pem('pref-13.pem', (await t.services.ca.get('pref-13')).certificate);
@@ -107,23 +109,30 @@ describe.each(kinds)('register changes revoke certificates automatically (%s)', 
     expect(again.superseded.map((s) => s.kind)).toEqual(['auth']);
   });
 
-  it('the change and its revocations commit together: if revoking fails, the move is not recorded either', async () => {
+  it('a register change is an event the CA handles: if the CA fails, the change stands and its revocations follow once the CA is back', async () => {
     const r = await t.addResident();
     await issueOnto(t, clerk, r, await t.blankCard());
     const ca = t.services.ca;
-    const original = ca.revokeIn.bind(ca);
-    ca.revokeIn = async () => {
+    const original = ca.revokeWithin.bind(ca);
+    ca.revokeWithin = async () => {
       throw new Error('CA unreachable');
     };
     try {
       await expect(t.services.counter.registerChanges.move('cli', r.id, { address: '東京都港区芝1丁目' })).rejects.toThrow('CA unreachable');
     } finally {
-      ca.revokeIn = original;
+      ca.revokeWithin = original;
     }
-    expect((await t.services.register.get(r.id)).address).toBe('東京都港区虎ノ門5丁目');
-    expect(await t.services.register.events(r.id)).toHaveLength(1);
+    // The register recorded the move (it is the source of the facts) …
+    expect((await t.services.register.get(r.id)).address).toBe('東京都港区芝1丁目');
+    expect(await t.services.register.events(r.id)).toHaveLength(2);
     expect(Object.values(await serials(r.id)).some((c) => c.revoked)).toBe(false);
+    // … and the CA, following the register's events, revokes the signing certificate when it next runs.
+    await t.services.registerEvents.settle();
+    const after = Object.values(await serials(r.id));
+    expect(after.find((c) => c.kind === 'sign')?.revoked).toBe(true);
+    expect(after.find((c) => c.kind === 'auth')?.revoked).toBe(false);
   });
+
 
   it('through the counter only a supervisor of the resident\u2019s municipality records register changes', async () => {
     const r = await t.addResident();

@@ -2,8 +2,8 @@ import { expect } from 'vitest';
 import { randomUUID, verify, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { JpkiError } from '../../src/common/errors.js';
-import { FileCardStorage, SoftCard, deriveCardIssuerKey } from '../../src/card/index.js';
-import { cardFabricationSecret, digestInfoOf, issuerMasterKey, JpkiClient, openInProcessReader } from '../../src/reader/index.js';
+import { FileCardStorage, SoftCard } from '../../src/card/index.js';
+import { cardFabricationSecret, digestInfoOf, JpkiClient, openInProcessReader } from '../../src/reader/index.js';
 import type { Operator } from '../../src/counter/index.js';
 import type { Resident } from '../../src/register/index.js';
 import { createTestInstallation, type TestInstallation } from '../support/installation.js';
@@ -29,14 +29,13 @@ export interface CounterInstallation extends TestInstallation {
  */
 export async function createCounterInstallation(storeKind: StoreKind, options: { clock?: TestInstallation['clock'] } = {}): Promise<CounterInstallation> {
   const t = await createTestInstallation({ storeKind, prefectures: ['13', '27', '47'], ...(options.clock ? { clock: options.clock } : {}) });
-  const masterKey = issuerMasterKey(t.dir, { create: true });
   const secret = cardFabricationSecret(t.dir, { create: true });
   return Object.assign(t, {
     async blankCard(name = `card-${randomUUID().slice(0, 8)}.img`) {
       const path = join(t.dir, name);
       const storage = await FileCardStorage.open(path, { lock: true });
       try {
-        const card = await SoftCard.fabricate(storage, { fabricationSecret: secret, issuerKey: (id) => deriveCardIssuerKey(masterKey, id) });
+        const card = await SoftCard.fabricate(storage, { fabricationSecret: secret, issuerKey: (id) => t.services.cardIssuer.cardKey(id) });
         await card.close();
       } finally {
         await storage.close();

@@ -3,13 +3,13 @@
  * Outside CI a machine without SoftHSM2 skips this file with the reason; under CI=true that is a failure.
  */
 import { execFile } from 'node:child_process';
-import { createPublicKey, verify } from 'node:crypto';
+import { createHmac, createPublicKey, verify } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasKeyAttributes, hasKeyDeleter, isKmsError, openKeyManager, parsePkcs11Uri, type KeyManager, type KmsErrorCode } from '../../src/kms/index.js';
+import { hasKeyAttributes, hasKeyDeleter, hasSecretKeys, isKmsError, openKeyManager, parsePkcs11Uri, type KeyManager, type KmsErrorCode } from '../../src/kms/index.js';
 import { digestOf, type KeySpec, type SignatureAlgorithm } from '../../src/pki/signer.js';
 import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from '../support/softhsm.js';
 import { commandExists, needs } from '../support/system.js';
@@ -101,6 +101,27 @@ describe.runIf(needs('SoftHSM2', softHsmAvailable()))('PKCS#11 key store on Soft
       onToken: true,
     });
     expect(await km.describeKey(uris.get('bridge-p384')!.uri)).toMatchObject({ keyType: 'EC', curve: 'P-384', bits: 384, extractable: false, sensitive: true });
+  });
+
+  it('keeps the card issuer secret on the token: HMAC computed there, the value never readable (pkcs11-tool says so)', async () => {
+    if (!hasSecretKeys(km)) throw new Error('the PKCS#11 store must implement SecretKeys');
+    // imported once (an installation that kept the master key in a file), then only used through HMAC
+    const value = Buffer.alloc(32, 0x5c);
+    const imported = await km.createSecret('card-issuer-imported', value);
+    expect(imported).toBe('pkcs11:token=jpki-kms-test;object=card-issuer-imported;type=secret-key');
+    expect(await km.hmacSha256(imported, data)).toEqual(createHmac('sha256', value).update(data).digest());
+    // generated on the token: same interface, a different secret
+    const generated = await km.createSecret('card-issuer');
+    expect(await km.findSecret('card-issuer')).toBe(generated);
+    expect(await km.hmacSha256(generated, data)).not.toEqual(await km.hmacSha256(imported, data));
+    expect(await codeOf(km.createSecret('card-issuer'))).toBe('KMS_KEY_EXISTS');
+    expect(await km.findSecret('no-such-secret')).toBeUndefined();
+    if (!needs('pkcs11-tool (OpenSC)', commandExists('pkcs11-tool'))) return;
+    const listed = await run('pkcs11-tool', ['--module', token.module, '--token-label', token.label, '--login', '--pin', token.pin, '--list-objects', '--type', 'secrkey']);
+    const block = listed.stdout.split(/\n(?=Secret Key Object)/).find((b) => b.includes('label:      card-issuer\n') || /label:\s+card-issuer$/m.test(b))!;
+    expect(block).toMatch(/Access:.*sensitive/);
+    expect(block).toMatch(/never extractable/);
+    await expect(run('pkcs11-tool', ['--module', token.module, '--token-label', token.label, '--login', '--pin', token.pin, '--read-object', '--type', 'secrkey', '--label', 'card-issuer'])).rejects.toBeDefined();
   });
 
   it.runIf(needs('openssl', commandExists('openssl')))('makes signatures that openssl dgst -verify accepts', async () => {

@@ -9,7 +9,7 @@ import { BasicOCSPResponse, OCSPResponse, id_pkix_ocsp_nonce } from '@peculiar/a
 import { readCertificate } from '../../src/pki/certificate-reader.js';
 import { encodeCertId, encodeOcspRequest, type CertIdHash } from '../../src/ocsp/index.js';
 import { openServices, type Services } from '../../src/compose/services.js';
-import type { PreparedCertificate } from '../../src/ca/certification-authorities.js';
+import type { SignedCertificate } from '../../src/ca/certification-authorities.js';
 import type { Clock } from '../../src/common/clock.js';
 import { PostgresDatabase } from '../../src/store/postgres.js';
 import { POSTGRES_URL } from '../support/system.js';
@@ -28,7 +28,7 @@ export async function issuerOf(services: Services, caId: string): Promise<Issuer
 const leafKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
 
 /** A user-authentication certificate (no facts needed) under a prefecture's CA. */
-export function issueLeaf(services: Services, prefecture = '13', municipality?: string): Promise<PreparedCertificate> {
+export function issueLeaf(services: Services, prefecture = '13', municipality?: string): Promise<SignedCertificate> {
   return services.ca.issue({ prefecture, kind: 'auth', publicKey: { spki: leafKey }, ...(municipality ? { municipality } : {}), actor: 'test' });
 }
 

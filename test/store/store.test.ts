@@ -177,12 +177,14 @@ describe.each(kinds)('store on %s', (kind: StoreKind) => {
 
     it('reports the first altered record', async () => {
       for (let i = 0; i < 5; i++) await store.transaction((tx) => tx.record({ actor: 'cli', action: 'a', target: `t${i}` }));
+      await store.audit.settle(); // records reach the chain a moment after their transaction (the audit inbox)
       await store.db.execute(`UPDATE audit_log SET target = 'forged' WHERE seq = 3`);
       expect(await store.audit.verify()).toMatchObject({ ok: false, brokenAt: 3 });
     });
 
     it('reports a removed record', async () => {
       for (let i = 0; i < 5; i++) await store.transaction((tx) => tx.record({ actor: 'cli', action: 'a', target: `t${i}` }));
+      await store.audit.settle();
       await store.db.execute('DELETE FROM audit_log WHERE seq = 2');
       expect(await store.audit.verify()).toMatchObject({ ok: false, brokenAt: 2 });
     });
@@ -194,6 +196,24 @@ describe.each(kinds)('store on %s', (kind: StoreKind) => {
       const forged = recordHash(r.prevHash, { seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: 'forged', details: '{}' });
       await store.db.execute('UPDATE audit_log SET target = ?, hash = ? WHERE seq = 2', ['forged', forged]);
       expect(await store.audit.verify()).toMatchObject({ ok: false, brokenAt: 3 });
+    });
+
+    it('a record reaches the chain only after its transaction committed, in a batch by one writer; a rolled-back change leaves none', async () => {
+      await store.transaction((tx) => tx.record({ actor: 'cli', action: 'a', target: 'kept' }));
+      await store
+        .transaction(async (tx) => {
+          await tx.record({ actor: 'cli', action: 'a', target: 'rolled-back' });
+          throw new Error('the change failed');
+        })
+        .catch(() => undefined);
+      const head = await store.audit.head();
+      expect(await store.audit.pending()).toBeLessThanOrEqual(1);
+      await store.audit.settle();
+      expect(await store.audit.pending()).toBe(0);
+      const targets = (await store.audit.list()).map((r) => r.target);
+      expect(targets).toContain('kept');
+      expect(targets).not.toContain('rolled-back');
+      expect((await store.audit.head()).seq).toBeGreaterThanOrEqual(head.seq);
     });
 
     it('keeps one chain under concurrent writers', async () => {

@@ -9,7 +9,7 @@ import { PREFECTURES } from '../../src/pki/prefectures.js';
 import type { KeySpec } from '../../src/pki/signer.js';
 import { toPem } from '../../src/pki/pem.js';
 import { PostgresDatabase } from '../../src/store/postgres.js';
-import { freshStoreUrl, type StoreKind } from './stores.js';
+import { dropSchemaOf, freshStoreUrl, type StoreKind } from './stores.js';
 
 export interface TestInstallation {
   services: Services;
@@ -58,8 +58,9 @@ export async function createTestInstallation(o: InstallationOptions = {}): Promi
       return path;
     },
     async cleanup() {
-      if (services.store.db instanceof PostgresDatabase) await services.store.db.dropSchema();
+      // Close first: the background jobs (ledger sweeper, audit chain writer, OCSP) must not race the DROP.
       await services.close();
+      if (services.store.db instanceof PostgresDatabase) await dropSchemaOf(url);
       rmSync(dir, { recursive: true, force: true });
     },
   };

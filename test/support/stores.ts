@@ -45,8 +45,10 @@ export async function openTestStore(kind: StoreKind, options: { clock?: Clock; s
 /** Closes a test store, dropping its PostgreSQL schema. */
 export async function disposeTestStore(store: Store | undefined): Promise<void> {
   if (!store) return;
-  if (store.db instanceof PostgresDatabase) await store.db.dropSchema();
+  // Close first: nothing still running in the store may race the DROP (a deadlock otherwise).
+  const schema = store.db instanceof PostgresDatabase ? store.db.schema : undefined;
   await store.close();
+  if (schema) await dropSchemaNamed(schema);
 }
 
 /** The store kinds this machine can run: PostgreSQL is left out (with a warning) only outside CI. */
@@ -57,7 +59,11 @@ export async function availableStoreKinds(): Promise<StoreKind[]> {
 /** Drops the schema a freshStoreUrl('postgres') URL names (for stores opened by a child process). */
 export async function dropSchemaOf(url: string): Promise<void> {
   const schema = new URL(url).searchParams.get('schema');
-  if (!schema) return;
+  if (schema) await dropSchemaNamed(schema);
+}
+
+/** Drops one test schema through a connection of its own (the store that used it is closed by then). */
+export async function dropSchemaNamed(schema: string): Promise<void> {
   const c = new pg.Client({ connectionString: POSTGRES_URL });
   await c.connect();
   try {

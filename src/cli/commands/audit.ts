@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { JpkiError } from '../../common/errors.js';
 import { globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
@@ -9,16 +11,45 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('verify')
-    .description('check the hash chain; report the first broken record')
+    .description('check the hash chain, the signed checkpoints and the certificates against the audit records')
+    .option('--public-key <file>', 'the audit public key (PEM) to check checkpoints with, instead of the pinned one')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { publicKey?: string; json?: boolean }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const report = await s.audit.verify(o.publicKey ? { publicKey: readKey(o.publicKey) } : {});
+        if (o.json) printJson(report);
+        if (!report.ok)
+          throw new JpkiError('AUDIT_CHAIN_BROKEN', 'conflict', `audit log does not verify: ${report.problems[0]}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problems)` : ''}`, {
+            problems: report.problems.length,
+          });
+        if (o.json) return;
+        print(`audit log intact: ${report.records} records; head hash ${report.headHash}`);
+        print(
+          `checkpoints: ${report.checkpoints.total} (${report.checkpoints.verified} verified with the audit key${report.checkpoints.otherKeys ? `, ${report.checkpoints.otherKeys} signed by another node's key` : ''}); newest at record ${report.checkpoints.latestSeq ?? '-'}`,
+        );
+        print(`certificates checked against the audit records: ${report.certificatesChecked}`);
+        if (report.checkpoints.latestSeq !== report.headSeq) print(`records after the newest checkpoint: ${report.headSeq - (report.checkpoints.latestSeq ?? 0)} (run jpki audit checkpoint)`);
+      }),
+    );
+
+  audit
+    .command('checkpoint')
+    .description('sign a checkpoint of the chain head with the audit key now')
     .action(async (_o: unknown, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
-        const v = await s.store.audit.verify();
-        if (!v.ok)
-          throw new JpkiError('AUDIT_CHAIN_BROKEN', 'conflict', `audit log broken at record ${v.brokenAt}: ${v.reason} (${v.records} records before it check out)`, {
-            seq: v.brokenAt,
-          });
-        print(`audit log intact: ${v.records} records; head hash ${v.headHash}`);
-        print('keep the head hash elsewhere: a truncated tail can only be seen against an outside copy');
+        const c = await s.audit.checkpoint();
+        if (c) print(`checkpoint signed at record ${c.seq}: head hash ${c.headHash}`);
+        else print('no new records since the last checkpoint; nothing signed');
+      }),
+    );
+
+  audit
+    .command('key')
+    .description('print the audit public key (PEM): keep a copy outside the installation')
+    .action(async (_o: unknown, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const spki = await s.audit.publicKey();
+        print(createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString().trimEnd());
       }),
     );
 
@@ -36,4 +67,12 @@ export function registerAudit(program: Command): void {
         for (const r of records) print(`${r.seq}\t${new Date(r.at).toISOString()}\t${r.actor}\t${r.action}\t${r.target}\t${JSON.stringify(r.details)}`);
       }),
     );
+}
+
+function readKey(path: string): KeyObject {
+  try {
+    return createPublicKey(readFileSync(path));
+  } catch (e) {
+    throw new JpkiError('AUDIT_KEY_FILE_INVALID', 'malformed', `cannot read an audit public key from ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, openSync, renameSync, statSync, writeFileSync, closeSync, fsyncSync, unlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { readFileBounded } from '../../common/bounded-read.js';
-import { join } from 'node:path';
 import { JpkiError } from '../../common/errors.js';
 import { authorityView } from '../../ca/authority-view.js';
 import { fingerprint } from '../../pki/signed.js';
@@ -56,7 +56,7 @@ export function registerCa(program: Command): void {
           writeFileSync(join(dir, file), toPem(a.certificate, 'CERTIFICATE'));
           index.push({ file, type: 'self-signed', ca: a.id, name: a.name, sha1: fingerprint(a.certificate, 'sha1'), sha256: fingerprint(a.certificate, 'sha256') });
         }
-        for (const c of await s.store.certificates.list({ kind: 'cross' })) {
+        for (const c of await s.ca.certificates({ kind: 'cross' })) {
           const file = `cross-${c.caId}-to-${c.subjectCaId}.pem`;
           writeFileSync(join(dir, file), toPem(c.der, 'CERTIFICATE'));
           index.push({ file, type: 'cross', issuer: c.caId, subject: c.subjectCaId, serial: c.serial, revoked: c.revokedAt !== null, sha256: fingerprint(c.der, 'sha256') });
@@ -96,7 +96,9 @@ export function registerCa(program: Command): void {
           } else if (o.name || o.birth || o.sex || o.address) {
             throw new JpkiError('ISSUE_OPTIONS_INVALID', 'malformed', 'a user-authentication certificate carries no personal facts: drop --name/--birth/--sex/--address');
           }
-          const c = await s.ca.issue({
+          // The output is checked before anything is signed: a certificate that cannot be written is never made.
+          const out = checkOutput(o.out);
+          const reservation = await s.ca.reserve({
             prefecture: o.prefecture,
             kind: o.kind,
             publicKey,
@@ -104,8 +106,16 @@ export function registerCa(program: Command): void {
             ...(o.municipality ? { municipality: o.municipality } : {}),
             actor: 'cli',
           });
-          writeFileSync(o.out, o.der ? c.der : toPem(c.der, 'CERTIFICATE'));
-          print(`issued ${c.kind} certificate ${c.serial} by ${c.caId}, valid until ${c.notAfter.toISOString()}; written to ${o.out}`);
+          const c = await s.ca.sign(reservation);
+          try {
+            writeOutput(out, o.der ? c.der : toPem(c.der, 'CERTIFICATE'));
+          } catch (e) {
+            await s.ca.abandon([c], 'cli', `the output ${out} could not be written`);
+            throw new JpkiError('OUTPUT_UNWRITABLE', 'unavailable', `cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; certificate ${c.serial} was revoked`);
+          }
+          await s.ca.confirm([c], { actor: 'cli' });
+          await s.audit.checkpoint();
+          print(`issued ${c.kind} certificate ${c.serial} by ${c.caId}, valid until ${c.notAfter.toISOString()}; written to ${out}`);
         }),
     );
 
@@ -117,6 +127,7 @@ export function registerCa(program: Command): void {
     .action(async (o: { serial: string; ca?: string; reason: string }, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
         const c = await s.ca.revoke({ serial: o.serial, ...(o.ca ? { caId: o.ca } : {}), reason: o.reason, actor: 'cli' });
+        await s.audit.checkpoint();
         print(`revoked certificate ${c.serial} of ${c.caId} (reason ${c.revocationReason}) at ${new Date(c.revokedAt!).toISOString()}`);
       }),
     );
@@ -129,20 +140,29 @@ export function registerCa(program: Command): void {
     .option('--pem', 'write PEM (-----BEGIN X509 CRL-----)')
     .action(async (o: { ca: string; scope: string; out: string; pem?: boolean }, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
+        const out = checkOutput(o.out);
         const { parseScope } = await import('../../ca/crl-publisher.js');
         const crl = await s.crls.generate(o.ca, parseScope(o.scope), 'cli');
-        writeFileSync(o.out, o.pem ? toPem(crl.der, 'X509 CRL') : crl.der);
+        await s.audit.checkpoint();
+        writeOutput(out, o.pem ? toPem(crl.der, 'X509 CRL') : crl.der);
         print(`CRL ${crl.crlNumber} of ${o.ca} (${crl.scope}): ${crl.entries} entries, next update ${new Date(crl.nextUpdate).toISOString()}; written to ${o.out}`);
       }),
     );
 
   ca.command('certificates')
-    .description('list the certificates a CA issued')
+    .description('list the certificates a CA issued, or fetch one by serial')
     .option('--ca <id>', 'only this CA')
+    .option('--serial <hex>', 'just this certificate')
+    .option('--pem', 'with --serial: print the certificate as PEM')
     .option('--json', 'machine-readable output')
-    .action(async (o: { ca?: string; json?: boolean }, cmd: Command) =>
+    .action(async (o: { ca?: string; serial?: string; pem?: boolean; json?: boolean }, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
-        const list = await s.store.certificates.list(o.ca ? { caId: o.ca } : {});
+        if (o.pem && !o.serial) throw new JpkiError('CERTIFICATES_OPTIONS_INVALID', 'malformed', '--pem needs --serial HEX');
+        if (o.serial) {
+          const c = await s.ca.findCertificate(o.serial, o.ca);
+          if (o.pem) return print(toPem(c.der, 'CERTIFICATE').trimEnd());
+        }
+        const list = o.serial ? [await s.ca.findCertificate(o.serial, o.ca)] : await s.ca.certificates(o.ca ? { caId: o.ca } : {});
         const rows = list.map((c) => ({
           ca: c.caId,
           serial: c.serial,
@@ -155,4 +175,81 @@ export function registerCa(program: Command): void {
         printTable([['CA', 'SERIAL', 'KIND', 'NOT AFTER', 'REVOKED'], ...rows.map((r) => [r.ca, r.serial, r.kind, r.notAfter, r.revoked ?? '-'])]);
       }),
     );
+
+  ca.command('sweep')
+    .description('revoke (or close) every reservation of the ledger past its deadline and not confirmed')
+    .option('--grace <seconds>', 'also reservations younger than their deadline, if older than this (after a crash, when nothing is running)')
+    .action(async (o: { grace?: string }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        let now: number | undefined;
+        if (o.grace !== undefined) {
+          const g = Number(o.grace);
+          if (!Number.isFinite(g) || g < 0) throw new JpkiError('SWEEP_OPTIONS_INVALID', 'malformed', `--grace ${JSON.stringify(o.grace)} is not a number of seconds`);
+          // a reservation's deadline is its reservation time + the reservation period: shift "now" by the difference
+          const { DEFAULT_RESERVATION_MS } = await import('../../ca/certification-authorities.js');
+          now = s.clock.now().getTime() + DEFAULT_RESERVATION_MS - g * 1000;
+        }
+        const report = await s.ca.sweep(now === undefined ? {} : { now });
+        await s.registerEvents.settle();
+        await s.audit.checkpoint();
+        print(`swept the ledger: ${report.revoked.length} signed but unconfirmed certificates revoked, ${report.abandoned.length} unsigned reservations closed`);
+        for (const r of report.revoked) print(`  revoked ${r.caId}/${r.serial}`);
+      }),
+    );
+
+  ca.command('ledger')
+    .description('how many ledger entries are reserved, signed, confirmed, abandoned')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { json?: boolean }, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const counts = await s.ca.ledgerCounts();
+        if (o.json) return printJson(counts);
+        printTable([['STATE', 'ENTRIES'], ...Object.entries(counts).map(([k, v]) => [k, String(v)])]);
+      }),
+    );
+}
+
+/**
+ * Checks, before anything is signed, that `path` can be written: its directory exists and is writable, and
+ * it is not a directory itself. Returns the absolute path.
+ */
+function checkOutput(path: string): string {
+  const out = resolve(path);
+  const dir = dirname(out);
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new JpkiError('OUTPUT_UNWRITABLE', 'unavailable', `cannot write ${out}: the directory ${dir} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable'}; nothing was signed`);
+  }
+  let isDir = false;
+  try {
+    isDir = statSync(out).isDirectory();
+  } catch {
+    // does not exist yet: fine
+  }
+  if (isDir) throw new JpkiError('OUTPUT_UNWRITABLE', 'unavailable', `cannot write ${out}: it is a directory; nothing was signed`);
+  return out;
+}
+
+/** Writes the file atomically (temporary file, fsync, rename): a kill leaves the old file or the new one. */
+function writeOutput(out: string, content: string | Uint8Array): void {
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, content, { mode: 0o644 });
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, out);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing was written
+    }
+    throw e;
+  }
 }

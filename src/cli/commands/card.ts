@@ -5,6 +5,7 @@ import { X509Certificate } from '@peculiar/x509';
 import { resolve } from 'node:path';
 import { JpkiError } from '../../common/errors.js';
 import { globalOptions } from '../global-options.js';
+import { withCardIssuer } from '../../compose/card-issuer.js';
 import { CERTIFICATES, CERTIFICATE_FILES, KEYS, PINS, toHex, type CardDescription, type CardHooks, type TearingPoint } from '../../card/index.js';
 import { createCardFile, openCardFile, parseVpcdAddress, VpcdBridge, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../../reader/index.js';
 
@@ -25,7 +26,7 @@ export function registerCard(program: Command): void {
       const { dataDir } = globalOptions(cmd);
       if (!/^[\x20-\x7e]{1,32}$/.test(opts.token)) throw new JpkiError('card.token', 'malformed', '--token must be 1–32 printable ASCII characters');
       const path = resolve(opts.out);
-      const { cardId } = await createCardFile(path, { dataDir, token: opts.token });
+      const { cardId } = await withCardIssuer(dataDir, (issuer) => createCardFile(path, { dataDir, issuer, token: opts.token }));
       if (opts.json) console.log(JSON.stringify({ cardId, file: path }));
       else console.log(`made blank card ${cardId} in ${path}`);
     });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JpkiError } from '../../common/errors.js';
-import { FileCardStorage, SoftCard, deriveCardIssuerKey } from '../../card/index.js';
+import { FileCardStorage, SoftCard } from '../../card/index.js';
 import {
   COUNTER_REVOCATION_REASONS,
   PHOTO_ID_TYPES,
@@ -16,7 +16,7 @@ import {
   type Operator,
   type PhotoId,
 } from '../../counter/index.js';
-import { cardFabricationSecret, issuerMasterKey } from '../../reader/index.js';
+import { cardFabricationSecret } from '../../reader/index.js';
 import { globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
 import type { Services } from '../../compose/services.js';
@@ -231,10 +231,9 @@ export function registerCounter(program: Command): void {
  * demo municipality whose card is a blank image in <data>/demo-cards/ (made here if missing).
  */
 export async function seedDemoInstallation(s: Services): Promise<DemoSeed | undefined> {
-  if (!(await isEmptyCounter(s.store))) return undefined;
+  if (!(await isEmptyCounter(s.register, s.counter))) return undefined;
   const dir = join(s.dataDir, 'demo-cards');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const masterKey = issuerMasterKey(s.dataDir, { create: true });
   const fabrication = cardFabricationSecret(s.dataDir, { create: true });
   const seed = await seedDemo(s.register, s.counter, (m) => `file:${join(dir, `${m}-1.card`)}`);
   for (const d of seed.devices) {
@@ -242,7 +241,7 @@ export async function seedDemoInstallation(s: Services): Promise<DemoSeed | unde
     if (existsSync(path)) continue;
     const storage = await FileCardStorage.open(path, { lock: true });
     try {
-      const card = await SoftCard.fabricate(storage, { fabricationSecret: fabrication, issuerKey: (id) => deriveCardIssuerKey(masterKey, id) });
+      const card = await SoftCard.fabricate(storage, { fabricationSecret: fabrication, issuerKey: (id) => s.cardIssuer.cardKey(id) });
       await card.close();
     } finally {
       await storage.close();

@@ -65,6 +65,8 @@ export async function initialize(services: Services, keyAlgorithm: string, actor
   // CRL updater's first pass publishes them (the HTTP edge only serves stored CRLs).
   await services.crlUpdater.runOnce();
   print('published the first full CRL, delta CRL and ARL of every CA');
+  // the audit key is made now, with the CA keys, and signs the first checkpoint of the audit chain
+  await services.audit.checkpoint();
   return true;
 }
 

@@ -99,7 +99,7 @@ export function registerRegister(program: Command): void {
       withServices(globalOptions(cmd), async (s) => {
         const r = await s.register.get(o.resident);
         const events = await s.register.events(r.id);
-        const certificates = (await s.store.certificates.byResident(r.id)).filter((c) => c.kind === 'sign' || c.kind === 'auth');
+        const certificates = (await s.ca.certificatesOf(r.id)).filter((c) => c.kind === 'sign' || c.kind === 'auth');
         const view = residentView(r);
         if (o.json)
           return printJson({

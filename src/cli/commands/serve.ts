@@ -44,6 +44,14 @@ async function counterLines(s: Services, base: string): Promise<string[]> {
   return [...lines, `  log in with an operator account: ${operators.length} operator(s), see \`jpki operator list\`; \`jpki operator add\` adds one`];
 }
 
+/** Revokes or closes ledger reservations past their deadline, once a minute (docs/ca.md). */
+function startLedgerSweeper(services: Services): void {
+  const sweep = () =>
+    void services.ca.sweep().catch((e: unknown) => process.stderr.write(`jpki: ledger sweeper: ${(e as Error).message}\n`));
+  sweep();
+  setInterval(sweep, 60_000).unref();
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -112,6 +120,10 @@ export function registerServe(program: Command): void {
         await app.listen({ port: actualPort, host: o.host });
         // the OCSP jobs: responder renewal and pre-signing
         services.ocsp.startUpdater({ presign: o.ocspPresign });
+        // the CA side: the register's change events, the ledger's sweeper, signed audit checkpoints
+        services.registerEvents.start();
+        startLedgerSweeper(services);
+        services.audit.start(60_000, (e) => process.stderr.write(`jpki: audit checkpoint: ${(e as Error).message}\n`));
         for (const line of await counterLines(services, ownAddress)) print(line);
       } catch (e) {
         await app?.close();
@@ -121,6 +133,7 @@ export function registerServe(program: Command): void {
       print(`jpki listening on ${ownAddress} (public URL ${services.publicUrl}, store ${services.store.db.description})`);
       const stop = async () => {
         await app.close();
+        await services.audit.checkpoint().catch(() => undefined);
         await services.close();
         process.exit(0);
       };

@@ -3,6 +3,7 @@ import { keyIdentifiersMatch } from './key-identifiers-match.js';
 import { keyUsageMatchesKind } from './key-usage-matches-kind.js';
 import { publicKeyIsStrong } from './public-key-is-strong.js';
 import { residentFactsMatchKind } from './resident-facts-match-kind.js';
+import { residentFactsValid } from './resident-facts-valid.js';
 import { serialIsPositiveWith64RandomBits } from './serial-is-positive-with-64-random-bits.js';
 import type { Lint, LintContext } from './types.js';
 import { validityFitsProfile } from './validity-fits-profile.js';
@@ -14,6 +15,7 @@ export const RESIDENT_CERTIFICATE_LINTS: readonly Lint[] = [
   serialIsPositiveWith64RandomBits,
   keyUsageMatchesKind,
   residentFactsMatchKind,
+  residentFactsValid,
   keyIdentifiersMatch,
   validityFitsProfile,
   publicKeyIsStrong,

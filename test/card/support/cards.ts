@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
-import { MemoryCardStorage, SoftCard, deriveCardIssuerKey, type AppletOptions } from '../../../src/card/index.js';
+import { MemoryCardStorage, SoftCard, deriveCardIssuerKey, type AppletOptions, type CardIssuer } from '../../../src/card/index.js';
 import { InProcessReader, JpkiClient } from '../../../src/reader/index.js';
 
 /**
@@ -44,7 +44,7 @@ export interface Personalised {
 }
 
 /** Personalises a card through `client` as the counter will: keys on the card, certificates for them, PINs. */
-export async function personalise(client: JpkiClient, masterKey: Uint8Array = ISSUER_MASTER_KEY): Promise<Omit<Personalised, 'image'>> {
+export async function personalise(client: JpkiClient, masterKey: CardIssuer | Uint8Array = ISSUER_MASTER_KEY): Promise<Omit<Personalised, 'image'>> {
   await client.authenticateIssuer(masterKey);
   const auth = await client.generateKeyPair('auth');
   const sign = await client.generateKeyPair('sign');
