@@ -44,6 +44,11 @@ export interface CaDependencies {
   municipalities: MunicipalityDirectory;
   /** Deadline of a reservation (default 10 minutes). */
   reservationMs?: number;
+  /**
+   * Publishes a partition's CRL and its delta before the first certificate naming them is signed (the CRL
+   * updater), so a relying party never gets a 404 for a URL in a certificate.
+   */
+  crlPartitions?: { ensure(caId: string, municipality: string): Promise<void> };
 }
 
 /** A request the counter (or `jpki ca issue`) hands the CA: decisions about who already made. */
@@ -358,6 +363,7 @@ export class CertificationAuthorities {
     else throwFactProblem(municipalityProblem(factsContext));
     const { spki, key } = subjectKey(req.publicKey);
     checkKeyStrength(key, { minRsaBits: 2048 });
+    if (req.municipality !== undefined) await this.deps.crlPartitions?.ensure(authority.id, req.municipality);
     const signer = await this.signerFor(authority);
     const validity = residentValidity(now, RESIDENT_VALIDITY_YEARS);
     // A resident certificate never outlives its issuer.

@@ -46,6 +46,21 @@ export function parseScope(text: string): CrlScope {
   throw new CaError('CRL_SCOPE_UNKNOWN', `unknown CRL scope ${JSON.stringify(text)}: use full, arl, delta, a municipality code, or delta:<municipality>`);
 }
 
+function describeScope(scope: CrlScope): string {
+  switch (scope.type) {
+    case 'full':
+      return 'full CRL';
+    case 'arl':
+      return 'ARL';
+    case 'delta':
+      return 'delta CRL';
+    case 'partition':
+      return `CRL for municipality ${scope.municipality}`;
+    case 'partition-delta':
+      return `delta CRL for municipality ${scope.municipality}`;
+  }
+}
+
 /** The complete CRL a delta scope applies to (undefined for complete scopes). */
 export function baseScopeOf(scope: CrlScope): CrlScope | undefined {
   if (scope.type === 'delta') return { type: 'full' };
@@ -161,6 +176,18 @@ export class CrlPublisher {
       });
     });
     return record;
+  }
+
+  /**
+   * The stored CRL of a scope, as the HTTP edge serves it: never generated here, so no request from outside
+   * makes a CA sign (issue 10). A scope nothing was published for (a municipality without certificates, one
+   * that does not exist) is not found; the CRL updater publishes every CRL a certificate names before the
+   * certificate is signed.
+   */
+  async stored(caId: string, scope: CrlScope): Promise<CrlRecord> {
+    const crl = await this.deps.store.crls.get(caId, scopeKey(scope));
+    if (!crl) throw new CaError('CRL_NOT_PUBLISHED', `${caId} publishes no ${describeScope(scope)}`, { caId, scope: scopeKey(scope) });
+    return crl;
   }
 
   /**

@@ -43,19 +43,39 @@ export class CrlUpdater {
   private dirty = new Map<string, Set<string | null>>();
   /** Passes run one after another. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** CA id + scope → the generation running now: one CRL is never generated twice at once (single-flight). */
+  private readonly inFlight = new Map<string, Promise<CrlRecord>>();
+  /** Partitions whose CRL and delta are known to be published (each is checked in the store once). */
+  private readonly published = new Set<string>();
 
   constructor(
     private readonly deps: { store: CrlSchedule; clock: Clock; publisher: Pick<CrlPublisher, 'generate' | 'current'>; feed: StatusChangeFollower; onError?: (e: unknown) => void },
     private readonly options: CrlUpdaterOptions = {},
   ) {}
 
+  /**
+   * Starts the schedule. The first pass is awaited: whatever is missing (an installation made before the
+   * updater published partitions, a CA added since) exists before the server opens its port.
+   */
   async start(): Promise<void> {
     if (this.timer) return;
     this.unsubscribe = this.deps.feed.subscribe((changes) => this.revoked(changes));
     await this.deps.feed.start();
     this.timer = setInterval(() => void this.runOnce().catch((e) => this.deps.onError?.(e)), this.options.intervalMs ?? 60_000);
     this.timer.unref();
-    void this.runOnce().catch((e) => this.deps.onError?.(e));
+    await this.runOnce().catch((e) => this.deps.onError?.(e));
+  }
+
+  /**
+   * Publishes the CRL of a municipality's partition and its delta unless they exist: called by the CA
+   * before it signs the first certificate whose CRL distribution point and freshestCRL name them.
+   */
+  async ensurePartition(caId: string, municipality: string): Promise<void> {
+    const key = `${caId}/${municipality}`;
+    if (this.published.has(key)) return;
+    for (const scope of [{ type: 'partition', municipality }, { type: 'partition-delta', municipality }] as CrlScope[])
+      if (!(await this.deps.store.crls.describe(caId, scopeKey(scope)))) await this.generateOnce(caId, scope);
+    this.published.add(key);
   }
 
   /** One scheduled pass: every CRL that is missing, due or paired with a replaced base is generated. */
@@ -100,6 +120,17 @@ export class CrlUpdater {
     return p;
   }
 
+  /** Generates one CRL, joining a generation of the same CRL that is already running (single-flight). */
+  private generateOnce(caId: string, scope: CrlScope): Promise<CrlRecord> {
+    const key = `${caId}/${scopeKey(scope)}`;
+    let p = this.inFlight.get(key);
+    if (!p) {
+      p = this.deps.publisher.generate(caId, scope, ACTOR).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, p);
+    }
+    return p;
+  }
+
   private async scheduledPass(): Promise<CrlUpdateReport> {
     const { store, clock } = this.deps;
     const report: CrlUpdateReport = { generated: [] };
@@ -115,7 +146,7 @@ export class CrlUpdater {
         const margin = base ? (this.options.refreshDeltaBeforeMs ?? 15 * 60_000) : (this.options.refreshCompleteBeforeMs ?? 6 * 3600_000);
         const due = !existing || existing.nextUpdate - clock.now().getTime() < margin || (baseNow !== undefined && existing.baseCrlNumber !== baseNow.crlNumber);
         if (!due) continue;
-        const crl = await this.deps.publisher.generate(a.id, scope, ACTOR);
+        const crl = await this.generateOnce(a.id, scope);
         current.set(crl.scope, crl);
         report.generated.push(summary(crl));
       }
@@ -130,7 +161,7 @@ export class CrlUpdater {
         const scope: CrlScope = m === null ? { type: 'delta' } : { type: 'partition-delta', municipality: m };
         // current() makes the base first when there is none yet
         await this.deps.publisher.current(caId, baseScopeOf(scope)!, ACTOR);
-        report.generated.push(summary(await this.deps.publisher.generate(caId, scope, ACTOR)));
+        report.generated.push(summary(await this.generateOnce(caId, scope)));
       }
     }
     return report;

@@ -14,6 +14,7 @@ export type CaErrorCode =
   | 'SERIAL_COLLISION'
   | 'CRL_SCOPE_UNKNOWN'
   | 'CRL_BASE_MISSING'
+  | 'CRL_NOT_PUBLISHED'
   | 'CA_INIT_RACE'
   | 'RESERVATION_UNKNOWN'
   | 'RESERVATION_EXPIRED'
@@ -34,6 +35,7 @@ const KIND: Record<CaErrorCode, ErrorKind> = {
   SERIAL_COLLISION: 'internal',
   CRL_SCOPE_UNKNOWN: 'malformed',
   CRL_BASE_MISSING: 'conflict',
+  CRL_NOT_PUBLISHED: 'not-found',
   CA_INIT_RACE: 'conflict',
   RESERVATION_UNKNOWN: 'conflict',
   RESERVATION_EXPIRED: 'conflict',

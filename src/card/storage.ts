@@ -1,7 +1,11 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { JpkiError } from '../common/errors.js';
+import { readFileBounded } from '../common/bounded-read.js';
+
+/** A card image is a few KiB of JSON; anything far larger is not one (and is not read whole). */
+const MAX_IMAGE_BYTES = 1 << 20;
 
 /**
  * Where a card image lives: the card's only I/O. `write` must be atomic and durable before it resolves,
@@ -59,22 +63,26 @@ export class FileCardStorage implements CardStorage {
 
   static async open(path: string, options: FileCardStorageOptions): Promise<FileCardStorage> {
     const storage = new FileCardStorage(path);
-    if (options.lock) storage.acquireLock();
+    if (options.lock) {
+      storage.acquireLock();
+      storage.removeLeftoverTemps();
+    }
     return storage;
   }
 
   async read(): Promise<Buffer | null> {
     try {
-      return readFileSync(this.location);
+      return readFileBounded(this.location, MAX_IMAGE_BYTES, 'card image');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (e instanceof JpkiError) throw new JpkiError('card.image-read', 'unavailable', `cannot read the card image ${this.location}: ${e.message}`, {}, { cause: e });
       throw new JpkiError('card.image-read', 'unavailable', `cannot read the card image ${this.location}: ${(e as Error).message}`, {}, { cause: e });
     }
   }
 
   async write(image: Uint8Array): Promise<void> {
     const dir = dirname(this.location);
-    const temp = join(dir, `.${basename(this.location)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const temp = join(dir, `${this.tempPrefix}${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       const fd = openSync(temp, 'wx', 0o600);
       try {
@@ -108,6 +116,32 @@ export class FileCardStorage implements CardStorage {
     } catch {
       // gone already
     }
+  }
+
+  /** Temporary images are `.<name>.<pid>.<random>.tmp` beside the image. */
+  private get tempPrefix(): string {
+    return `.${basename(this.location)}.`;
+  }
+
+  /**
+   * Temporary images a killed process left behind (it died between writing and renaming). Only the lock
+   * holder writes, and the lock is ours now, so every one of them is stale.
+   */
+  private removeLeftoverTemps(): void {
+    const dir = dirname(this.location);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names)
+      if (name.startsWith(this.tempPrefix) && name.endsWith('.tmp') && /^\d+\.[0-9a-f]+\.tmp$/.test(name.slice(this.tempPrefix.length)))
+        try {
+          unlinkSync(join(dir, name));
+        } catch {
+          // gone already
+        }
   }
 
   private get lockPath(): string {

@@ -1,4 +1,4 @@
-import { isJpkiError, type ErrorKind } from '../common/errors.js';
+import { isJpkiError, JpkiError, type ErrorKind } from '../common/errors.js';
 
 /** Exit codes by error kind: the one place the CLI translates errors (sysexits-like numbers). */
 const EXIT_CODES: Record<ErrorKind, number> = {
@@ -23,4 +23,29 @@ export function describeError(e: unknown): string {
   if (isJpkiError(e)) return `${e.message} [${e.code}]`;
   if (process.env.JPKI_DEBUG) return e instanceof Error ? (e.stack ?? e.message) : String(e);
   return `internal error: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+/** What a file-system error on a path the user named says, by errno. */
+const FILE_PROBLEMS: Record<string, [ErrorKind, string]> = {
+  ENOENT: ['not-found', 'does not exist (or its folder does not)'],
+  ENOTDIR: ['not-found', 'has a part that is not a folder'],
+  EEXIST: ['conflict', 'already exists'],
+  EISDIR: ['malformed', 'is a folder'],
+  ENOTEMPTY: ['conflict', 'is a folder that is not empty'],
+  EACCES: ['forbidden', 'is not accessible (permissions)'],
+  EPERM: ['forbidden', 'is not accessible (permissions)'],
+  EROFS: ['unavailable', 'is on a read-only file system'],
+  ENOSPC: ['unavailable', 'cannot be written: the disk is full'],
+  ENAMETOOLONG: ['malformed', 'is too long a name'],
+};
+
+/**
+ * A Node file-system error about a path (a command's --out into a missing folder, an export onto a file —
+ * found by fuzzing, they were "internal error") becomes a precise error naming the path.
+ */
+export function asCliError(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  const problem = !isJpkiError(e) && err instanceof Error && typeof err.path === 'string' && err.code ? FILE_PROBLEMS[err.code] : undefined;
+  if (!problem) return e;
+  return new JpkiError('FILE_UNUSABLE', problem[0], `${err.path} ${problem[1]} (${err.syscall ?? 'file'}: ${err.code})`, { path: err.path!, errno: err.code! }, { cause: e });
 }

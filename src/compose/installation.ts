@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../common/clock.js';
 import { JpkiError } from '../common/errors.js';
-import { isPostgresUrl, openStore, type Store } from '../store/index.js';
+import { checkDatabaseUrl, isPostgresUrl, openStore, type Store } from '../store/index.js';
 import { dataDirExists, ensureDataDir, readConfig, type InstallationConfig } from './data-dir.js';
 
 /** Where an installation lives: its data directory and its database. */
@@ -58,6 +58,7 @@ export async function openInstallation(globals: InstallationLocation, options: O
   else if (!dataDirExists(globals.dataDir)) throw notFound(globals.dataDir, 'no such directory');
   const config = options.config ?? readConfig(globals.dataDir) ?? { kms: { type: 'soft' as const } };
   const databaseUrl = databaseUrlFor(globals, config, globals.databaseUrlExplicit);
+  checkDatabaseUrl(databaseUrl);
   if (!create && !isPostgresUrl(databaseUrl)) {
     const file = databaseUrl.replace(/^sqlite:/, '');
     if (file !== ':memory:' && !existsSync(file)) throw notFound(globals.dataDir, `no database ${file === join(globals.dataDir, 'jpki.sqlite') ? 'jpki.sqlite' : file}`);

@@ -120,7 +120,16 @@ export async function openServices(globals: InstallationLocation, options: OpenO
   // Each module gets its own tables (scoped) and the narrow ports it declares, nothing else.
   const caStore = scoped(store, ['authorities', 'certificates', 'crls', 'settings', 'statusChanges', 'ocspResponders', 'ledger', 'registerEventOutcomes', 'record', 'recordAll']);
   const register = new ResidentRegister({ store: scoped(store, ['residents', 'record']), clock });
-  const ca = new CertificationAuthorities({ store: caStore, keys, clock, urls, municipalities: { byCode: municipalityByCode } });
+  // The CA asks the CRL updater (made below) to publish a partition's CRLs before it signs into it.
+  const partitions = { updater: undefined as CrlUpdater | undefined };
+  const ca = new CertificationAuthorities({
+    store: caStore,
+    keys,
+    clock,
+    urls,
+    municipalities: { byCode: municipalityByCode },
+    crlPartitions: { ensure: (caId, m) => partitions.updater!.ensurePartition(caId, m) },
+  });
   const crls = new CrlPublisher({ store: scoped(store, ['authorities', 'certificates', 'crls', 'ledger', 'record']), clock, urls, authorities: frontDoor(ca, ['get', 'signerFor']) });
   const statusFeed = new StatusChangeFeed(store.db, store.statusChanges);
   const ocspResponders = new OcspResponderCertificates({ store: caStore, keys, clock, authorities: frontDoor(ca, ['get', 'signerFor']) });
@@ -132,6 +141,7 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     onError: reportBackgroundError('ocsp'),
   });
   const crlUpdater = new CrlUpdater({ store: caStore, clock, publisher: frontDoor(crls, ['generate', 'current']), feed: statusFeed, onError: reportBackgroundError('crl-updater') });
+  partitions.updater = crlUpdater;
   const registerEvents = new RegisterEventHandler({ store: caStore, events: frontDoor(register, ['eventsAfter']), authorities: frontDoor(ca, ['revokeWithin']), clock, onError: reportBackgroundError('register-events') });
   const cardIssuer = kmsCardIssuer(keys, globals.dataDir);
   const counter = createCounter({

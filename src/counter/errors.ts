@@ -6,10 +6,8 @@ const KIND = {
   COUNTER_OUT_OF_SCOPE: 'forbidden',
   /** Only a supervisor may do this (operator management, register changes, everyone's ledger). */
   COUNTER_SUPERVISOR_ONLY: 'forbidden',
-  /** Unknown operator or wrong password (the two are not told apart). */
+  /** Unknown operator, wrong password or an account in a lock-out (the three are not told apart). */
   COUNTER_LOGIN_FAILED: 'unauthenticated',
-  /** Too many failed logins: a supervisor (or `jpki operator unlock`) must release the account. */
-  COUNTER_OPERATOR_LOCKED: 'locked',
   /** No session, or it ended (logout, expiry, idle time-out). */
   COUNTER_SESSION_REQUIRED: 'unauthenticated',
   /** A state-changing request authenticated by the session cookie lacks the right X-CSRF-Token header. */

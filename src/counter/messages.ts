@@ -26,14 +26,9 @@ const MESSAGES: Catalogue = {
     ko: '이 작업은 감독자만 할 수 있습니다.',
   },
   COUNTER_LOGIN_FAILED: {
-    ja: '職員名またはパスワードが違います。',
-    en: 'Unknown operator or wrong password.',
-    ko: '직원 이름 또는 비밀번호가 틀립니다.',
-  },
-  COUNTER_OPERATOR_LOCKED: {
-    ja: '職員 {operator} はログインに{limit}回続けて失敗したためロックされています。監督者に解除を依頼してください。',
-    en: 'Operator {operator} is locked after {limit} failed logins. Ask a supervisor to unlock the account.',
-    ko: '직원 {operator}은(는) 로그인에 {limit}회 연속 실패하여 잠겼습니다. 감독자에게 해제를 요청하십시오.',
+    ja: '職員名またはパスワードが違います。{limit}回続けて失敗するとしばらくログインできなくなります。',
+    en: 'Unknown operator or wrong password. After {limit} failed logins an account is locked for a while.',
+    ko: '직원 이름 또는 비밀번호가 틀립니다. {limit}회 연속 실패하면 잠시 로그인할 수 없습니다.',
   },
   COUNTER_SESSION_REQUIRED: {
     ja: 'ログインしていないか、セッションの有効期限が切れました。もう一度ログインしてください。',

@@ -1,13 +1,38 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
 import { municipalityByCode, type Municipality } from '../register/index.js';
-import type { OperatorRecord, OperatorRole, ScopedStore } from '../store/index.js';
+import type { LoginCounters, OperatorRecord, OperatorRole, ScopedStore } from '../store/index.js';
 import { CounterError } from './errors.js';
 import { isLanguage, type Language } from './messages.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 
-/** Consecutive failed logins that lock an account (kept in the database, so restarts do not reset it). */
+/**
+ * Login attempts (counted before the password is checked) that lock an account; kept in the database, so
+ * restarts do not reset them. The lock ends by itself: the first lasts LOCKOUT_BASE_MS, each further one since
+ * the last successful login twice as long, never more than LOCKOUT_MAX_MS — so an outsider who knows the
+ * names can slow an account to a handful of guesses an hour but cannot shut a municipality's counter for good.
+ */
 export const MAX_FAILED_LOGINS = 5;
+export const LOCKOUT_BASE_MS = 60_000;
+export const LOCKOUT_MAX_MS = 3600_000;
+
+/** How long the lock-out after `previous` earlier lock-outs (since the last success) lasts. */
+export function lockoutDuration(previous: number): number {
+  return Math.min(LOCKOUT_BASE_MS * 2 ** Math.min(previous, 30), LOCKOUT_MAX_MS);
+}
+
+/**
+ * Whether a login attempt may have its password checked, and the counters it leaves: refused while a
+ * lock-out runs; after one has run out counting starts again; the attempt that reaches MAX_FAILED_LOGINS
+ * starts the next lock-out at once (it is still checked — if it is right, the success ends the lock-out).
+ */
+export function admitAttempt(o: LoginCounters, now: number): { admitted: boolean; update?: LoginCounters } {
+  if (o.lockedUntil !== null && o.lockedUntil > now) return { admitted: false };
+  const lockRanOut = o.lockedUntil !== null;
+  const failedLogins = (lockRanOut ? 0 : o.failedLogins) + 1;
+  if (failedLogins < MAX_FAILED_LOGINS) return { admitted: true, update: { failedLogins, lockouts: o.lockouts, lockedAt: null, lockedUntil: null } };
+  return { admitted: true, update: { failedLogins, lockouts: o.lockouts + 1, lockedAt: now, lockedUntil: now + lockoutDuration(o.lockouts) } };
+}
 /** A session lasts at most a working day, and ends after 30 idle minutes. */
 export const SESSION_LIFETIME_MS = 8 * 3600_000;
 export const SESSION_IDLE_MS = 30 * 60_000;
@@ -25,7 +50,9 @@ export interface OperatorView extends Operator {
   municipalityName: string;
   municipalityNameEn: string;
   prefecture: string;
+  /** A lock-out is running (logins refused until lockedUntil). */
   locked: boolean;
+  lockedUntil: string | null;
   createdAt: string;
 }
 
@@ -56,14 +83,16 @@ function operatorOf(r: OperatorRecord): Operator {
   return { id: r.id, name: r.name, municipality: r.municipality, role: r.role, language: isLanguage(r.language) ? r.language : 'ja' };
 }
 
-export function viewOf(r: OperatorRecord): OperatorView {
+export function viewOf(r: OperatorRecord, now: number): OperatorView {
+  const locked = r.lockedUntil !== null && r.lockedUntil > now;
   const m = municipalityByCode(r.municipality);
   return {
     ...operatorOf(r),
     municipalityName: m?.name ?? r.municipality,
     municipalityNameEn: m?.nameEn ?? r.municipality,
     prefecture: m?.prefecture ?? '',
-    locked: r.lockedAt !== null,
+    locked,
+    lockedUntil: locked ? new Date(r.lockedUntil!).toISOString() : null,
     createdAt: new Date(r.createdAt).toISOString(),
   };
 }
@@ -105,6 +134,8 @@ export class CounterOperators {
       passwordHash: await hashPassword(input.password),
       failedLogins: 0,
       lockedAt: null,
+      lockedUntil: null,
+      lockouts: 0,
       createdAt: now,
       updatedAt: now,
     };
@@ -113,11 +144,12 @@ export class CounterOperators {
       await tx.operators.insert(record);
       await tx.record({ actor, action: 'counter.operator.add', target: `operator:${record.name}`, details: { municipality: m.code, role: record.role } });
     });
-    return viewOf(record);
+    return viewOf(record, now);
   }
 
   async list(municipality?: string): Promise<OperatorView[]> {
-    return (await this.deps.store.operators.list(municipality)).map(viewOf);
+    const now = this.now();
+    return (await this.deps.store.operators.list(municipality)).map((r) => viewOf(r, now));
   }
 
   /** How many operators there are (the demo seeds only an empty counter). */
@@ -132,33 +164,37 @@ export class CounterOperators {
   }
 
   /**
-   * Checks a name and password. A wrong password counts towards the lock-out; the account locks at the
-   * MAX_FAILED_LOGINS-th consecutive failure; a locked account is refused even with the right password.
+   * Checks a name and password. The attempt is counted before the hash is checked, in one transaction that
+   * holds the operator's row (so a hundred parallel guesses get a hundred different counts, and only the
+   * first MAX_FAILED_LOGINS are ever checked). Unknown names, wrong passwords and locked accounts get the
+   * same answer after the same work (a decoy hash is checked), so the reply tells no one which names exist
+   * or which are locked; the audit log tells the operators.
    */
   async authenticate(name: string, password: string): Promise<Operator> {
-    const record = await this.deps.store.operators.byName(String(name ?? ''));
-    const ok = await verifyPassword(String(password ?? ''), record?.passwordHash ?? (await decoyHash()));
     const now = this.now();
-    if (!record) {
-      await this.deps.store.transaction((tx) => tx.record({ actor: 'anonymous', action: 'counter.login.failed', target: `operator:${String(name).slice(0, 40)}`, details: { reason: 'unknown' } }));
-      throw loginFailed();
+    const login = String(name ?? '').slice(0, 200);
+    // A name no operator can have (NAME_PATTERN) is not looked up: it is unknown, with the same answer.
+    const attempt = NAME_PATTERN.test(login) ? await this.deps.store.transaction((tx) => tx.operators.countAttempt(login, (o) => admitAttempt(o, now), now)) : undefined;
+    const admitted = attempt?.decision.admitted === true;
+    const ok = await verifyPassword(String(password ?? ''), admitted ? attempt.operator.passwordHash : await decoyHash());
+    if (attempt && admitted && ok) {
+      await this.deps.store.operators.recordSuccessfulLogin(attempt.operator.id, now);
+      return operatorOf(attempt.operator);
     }
-    if (record.lockedAt !== null) {
-      await this.deps.store.transaction((tx) => tx.record({ actor: actorOf(record), action: 'counter.login.refused', target: `operator:${record.name}`, details: { reason: 'locked' } }));
-      throw locked(record.name);
-    }
-    if (!ok) {
-      const result = await this.deps.store.transaction(async (tx) => {
-        const r = await tx.operators.recordFailedLogin(record.id, MAX_FAILED_LOGINS, now);
-        await tx.record({ actor: actorOf(record), action: 'counter.login.failed', target: `operator:${record.name}`, details: { failedLogins: r.failedLogins, locked: r.locked } });
-        if (r.locked) await tx.operators.endSessionsOf(record.id, now);
-        return r;
+    await this.deps.store.transaction((tx) => {
+      if (!attempt) return tx.record({ actor: 'anonymous', action: 'counter.login.failed', target: `operator:${login.slice(0, 40)}`, details: { reason: 'unknown' } });
+      const o = attempt.operator;
+      if (!admitted)
+        return tx.record({ actor: actorOf(o), action: 'counter.login.refused', target: `operator:${o.name}`, details: { reason: 'locked', lockedUntil: o.lockedUntil } });
+      const counters = attempt.decision.update!;
+      return tx.record({
+        actor: actorOf(o),
+        action: 'counter.login.failed',
+        target: `operator:${o.name}`,
+        details: { failedLogins: counters.failedLogins, locked: counters.lockedUntil !== null, ...(counters.lockedUntil !== null ? { lockedUntil: counters.lockedUntil } : {}) },
       });
-      if (result.locked) throw locked(record.name);
-      throw loginFailed();
-    }
-    if (record.failedLogins !== 0) await this.deps.store.operators.recordSuccessfulLogin(record.id, now);
-    return operatorOf(record);
+    });
+    throw loginFailed();
   }
 
   /** Authenticates and opens a session for the web terminal. */
@@ -183,7 +219,7 @@ export class CounterOperators {
       throw new CounterError('COUNTER_SESSION_REQUIRED', 'no valid session: log in again');
     const record = await this.deps.store.operators.get(s.operatorId);
     if (!record) throw new CounterError('COUNTER_SESSION_REQUIRED', 'no valid session: log in again');
-    if (record.lockedAt !== null) throw locked(record.name);
+    // A lock-out stops new logins only: an outsider guessing passwords must not end the clerk's work.
     // Idle time counts from the last request; a write per request is cheap at a counter's pace.
     if (now - s.lastSeenAt > 60_000) await this.deps.store.operators.touchSession(s.tokenHash, now);
     return { operator: operatorOf(record), csrfToken: s.csrfToken, expiresAt: new Date(s.expiresAt).toISOString() };
@@ -211,7 +247,7 @@ export class CounterOperators {
       if (!(await tx.operators.unlock(record.id, now))) throw new CounterError('COUNTER_OPERATOR_NOT_LOCKED', `operator ${name} is not locked`, { operator: name });
       await tx.record({ actor, action: 'counter.operator.unlock', target: `operator:${name}`, details: {} });
     });
-    return viewOf((await this.deps.store.operators.get(record.id))!);
+    return viewOf((await this.deps.store.operators.get(record.id))!, now);
   }
 
   async setLanguage(operator: Operator, language: Language): Promise<Operator> {
@@ -221,13 +257,9 @@ export class CounterOperators {
   }
 }
 
+/** The one answer to every failed login: unknown name, wrong password and locked account alike. */
 function loginFailed(): CounterError {
-  return new CounterError('COUNTER_LOGIN_FAILED', 'unknown operator or wrong password');
-}
-
-function locked(name: string): CounterError {
-  return new CounterError('COUNTER_OPERATOR_LOCKED', `operator ${name} is locked after ${MAX_FAILED_LOGINS} failed logins; a supervisor must unlock the account`, {
-    operator: name,
+  return new CounterError('COUNTER_LOGIN_FAILED', `unknown operator or wrong password (after ${MAX_FAILED_LOGINS} failed logins an account is locked for a while)`, {
     limit: MAX_FAILED_LOGINS,
   });
 }

@@ -1,4 +1,4 @@
-import { bytesOf, childList, readSingle, readTime, readUnsignedInteger, readInteger, readOid, DerError, TAG, type Tlv } from './der.js';
+import { bytesOf, checkName, childList, readSingle, readTime, readUnsignedInteger, readInteger, readOid, DerError, TAG, type Tlv } from './der.js';
 import { readExtensions, type ExtensionView } from './extensions.js';
 import { PkiError } from './errors.js';
 import { splitSigned } from './signed.js';
@@ -38,8 +38,10 @@ export function readTbsCertificate(tbs: Uint8Array): TbsCertificateView {
     const serial = readUnsignedInteger(tbs, need(f[i], TAG.INTEGER, 'serialNumber'));
     const alg = childList(tbs, need(f[i + 1], TAG.SEQUENCE, 'signature AlgorithmIdentifier'));
     const issuer = need(f[i + 2], TAG.SEQUENCE, 'issuer');
+    checkName(tbs, issuer, 'issuer');
     const validity = childList(tbs, need(f[i + 3], TAG.SEQUENCE, 'validity'));
     const subject = need(f[i + 4], TAG.SEQUENCE, 'subject');
+    checkName(tbs, subject, 'subject');
     const spki = need(f[i + 5], TAG.SEQUENCE, 'subjectPublicKeyInfo');
     let extensions: ExtensionView[] = [];
     for (const t of f.slice(i + 6)) {

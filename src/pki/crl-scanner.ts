@@ -23,6 +23,7 @@ import {
   bytesOf,
   contentOf,
   DerError,
+  checkName,
   TAG,
   type Tlv,
 } from './der.js';
@@ -259,7 +260,7 @@ export function scanCrl(der: Uint8Array): CrlInfo {
     if (!Buffer.from(bytesOf(der, t)).equals(bytesOf(der, algT)))
       throw new DerError('TBSCertList signature algorithm differs from signatureAlgorithm (RFC 5280 §5.1.1.2)', t.start);
     const issuerT = readTlv(der, t.end, end);
-    if (issuerT.tag !== TAG.SEQUENCE) throw new DerError('issuer is not a Name', issuerT.start);
+    checkName(der, issuerT, 'issuer');
     const thisT = readTlv(der, issuerT.end, end);
     const thisUpdate = readTime(der, thisT);
     o = thisT.end;

@@ -363,6 +363,24 @@ export function childList(buf: Uint8Array, parent: Tlv): Tlv[] {
   return [...children(buf, parent)];
 }
 
+/**
+ * Checks that a TLV is an X.501 Name: SEQUENCE OF RelativeDistinguishedName, each a non-empty SET OF
+ * AttributeTypeAndValue { type OBJECT IDENTIFIER, value ANY }. The fast readers hand names on as bytes;
+ * this keeps them from passing on what no typed parser would read as a name (found by fuzzing).
+ */
+export function checkName(buf: Uint8Array, t: Tlv, what = 'Name'): void {
+  if (t.tag !== TAG.SEQUENCE) throw new DerError(`${what} is not a SEQUENCE`, t.start);
+  for (const rdn of children(buf, t)) {
+    if (rdn.tag !== TAG.SET || rdn.end === rdn.contentStart) throw new DerError(`${what} has a RelativeDistinguishedName that is not a non-empty SET`, rdn.start);
+    for (const atv of children(buf, rdn)) {
+      if (atv.tag !== TAG.SEQUENCE) throw new DerError(`${what} has an attribute that is not a SEQUENCE`, atv.start);
+      const parts = childList(buf, atv);
+      if (parts.length !== 2) throw new DerError(`${what} has an attribute that is not { type, value }`, atv.start);
+      readOid(buf, parts[0]!);
+    }
+  }
+}
+
 /** Parses a whole buffer as exactly one TLV (no trailing bytes). */
 export function readSingle(buf: Uint8Array, limits: ReadLimits = {}): Tlv {
   const t = readTlv(buf, 0, buf.length, limits);

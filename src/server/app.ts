@@ -1,6 +1,8 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Services } from '../compose/services.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { clientErrorHandler, DEFAULT_LIMITS, frameworkErrorHandler, limitOptions, type ServerLimits } from './limits.js';
 import { publicationRoutes } from './routes/publication.js';
 import { ocspRoutes } from './routes/ocsp.js';
 import { crlRoutes } from './routes/crl.js';
@@ -8,10 +10,30 @@ import { counterApi } from './routes/counter/index.js';
 import { webRoutes } from './routes/web.js';
 import { portalRoutes } from './routes/portal.js';
 
+/** A route as registered: what the fuzz tests walk, so that every route anyone adds is attacked too. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route of the app (HEAD left out), in registration order. */
+    routeList: RegisteredRoute[];
+  }
+}
+
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** The residents' local client agent the portal's pages call (default: the services' configuration). */
   agentUrl?: string;
+  /** Time and size limits of requests and connections (DEFAULT_LIMITS; tests shorten them). */
+  limits?: Partial<ServerLimits>;
+  /**
+   * The reverse proxies whose X-Forwarded-For/-Proto to believe (fastify's trustProxy: true, or addresses and
+   * CIDRs such as "127.0.0.1,10.0.0.0/8"): behind a TLS proxy the session cookie is then Secure.
+   */
+  trustProxy?: boolean | string;
 }
 
 /**
@@ -19,11 +41,20 @@ export interface AppOptions {
  * call a module's front door and shape the reply; errors go through one handler.
  */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const serverOptions: FastifyHttpOptions<Server> = {
     logger: options.logger ?? false,
-    bodyLimit: 1 << 20,
-    // Keep-alive for relying parties hammering OCSP/CRLs; close idle sockets eventually.
-    keepAliveTimeout: 30_000,
+    ...limitOptions(limits),
+    trustProxy: options.trustProxy ?? false,
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
+  };
+  const app = Fastify(serverOptions) as unknown as FastifyInstance;
+  app.server.maxConnections = limits.maxConnections;
+  const routeList: RegisteredRoute[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (route) => {
+    for (const method of ([] as string[]).concat(route.method)) if (method !== 'HEAD') routeList.push({ method, url: route.url });
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isJpkiError, type ErrorKind } from '../common/errors.js';
+import { isFrameworkClientError } from './limits.js';
 
 /** HTTP status by error kind: the one place the server translates errors. */
 export const HTTP_STATUS: Record<ErrorKind, number> = {
@@ -30,7 +31,12 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     return;
   }
   const fe = error as FastifyError;
-  // Fastify's own client errors: bad JSON, body too large, unsupported media type, validation.
+  // Fastify's own client errors: bad JSON, body too large, unsupported media type. A body it did not read
+  // to the end leaves the connection unusable, so it is closed — and the client is told.
+  if (isFrameworkClientError(fe)) {
+    void reply.status(fe.statusCode!).header('connection', 'close').send({ error: fe.code, message: fe.message } satisfies ErrorBody);
+    return;
+  }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     void reply.status(fe.statusCode).send({ error: fe.code ?? 'BAD_REQUEST', message: fe.message } satisfies ErrorBody);
     return;

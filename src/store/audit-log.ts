@@ -96,6 +96,15 @@ const CHAIN_LOCK = 4242002;
 /** Inbox records moved per chain transaction. */
 const CHAIN_BATCH = 2000;
 
+/**
+ * Text as both databases keep it: well-formed UTF-16 (lone surrogates → U+FFFD), no NUL (→ U+FFFD). A lone
+ * surrogate in a name someone typed (any login attempt) made a record look altered, and a NUL was refused by
+ * PostgreSQL — found by fuzzing.
+ */
+function storable(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\0/g, '\uFFFD');
+}
+
 /** Appending: what every module's transaction may do with the audit log, and nothing more. */
 export class AuditInbox {
   constructor(private readonly sql: SqlExecutor) {}
@@ -104,9 +113,9 @@ export class AuditInbox {
   async append(entry: AuditEntry, at: number): Promise<void> {
     await this.sql.execute('INSERT INTO audit_inbox (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)', [
       at,
-      entry.actor,
-      entry.action,
-      entry.target,
+      storable(entry.actor),
+      storable(entry.action),
+      storable(entry.target),
       canonicalJson(entry.details ?? {}),
     ]);
   }
@@ -117,7 +126,7 @@ export class AuditInbox {
       const chunk = entries.slice(i, i + 400);
       await this.sql.execute(
         `INSERT INTO audit_inbox (at, actor, action, target, details) VALUES ${rowsPlaceholders(chunk.length, 5)}`,
-        chunk.flatMap((e) => [at, e.actor, e.action, e.target, canonicalJson(e.details ?? {})]),
+        chunk.flatMap((e) => [at, storable(e.actor), storable(e.action), storable(e.target), canonicalJson(e.details ?? {})]),
       );
     }
   }

@@ -2,6 +2,7 @@ import type { Clock } from '../common/clock.js';
 import { systemClock } from '../common/clock.js';
 import type { Database, SqlExecutor } from './database.js';
 import { migrate } from './migrate.js';
+import { StoreError } from './errors.js';
 import { AuditChainer, AuditInbox, AuditLog, type AuditEntry } from './audit-log.js';
 import { LedgerRepository } from './ledger.js';
 import { RegisterEventOutcomeRepository } from './register-event-outcomes.js';
@@ -58,7 +59,7 @@ export {
   type NewResidentEvent,
   type ResidentSearch,
 } from './residents.js';
-export { OperatorRepository, type OperatorRecord, type OperatorRole, type SessionRecord } from './operators.js';
+export { OperatorRepository, type OperatorRecord, type OperatorRole, type SessionRecord, type LoginCounters } from './operators.js';
 export {
   CounterRecordRepository,
   type ApplicationRecord,
@@ -171,6 +172,16 @@ export function repositories(sql: SqlExecutor, clock: Clock, chainer?: AuditChai
   };
 }
 
+/**
+ * Refuses a database URL of a scheme we do not speak: `mysql://…`, `file:…` or a typo would otherwise be
+ * taken as the name of a SQLite file (and one would be created).
+ */
+export function checkDatabaseUrl(url: string): void {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
+  if (scheme !== undefined && !isPostgresUrl(url) && scheme.toLowerCase() !== 'sqlite')
+    throw new StoreError('DATABASE_URL_INVALID', 'malformed', `unknown database URL scheme ${JSON.stringify(`${scheme}:`)}: use postgres://…, postgresql://…, sqlite:PATH or a file path`);
+}
+
 /** True for URLs that select PostgreSQL. */
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
@@ -182,6 +193,7 @@ export function isPostgresUrl(url: string): boolean {
  */
 export async function openStore(url: string, options: { clock?: Clock } = {}): Promise<Store> {
   const clock = options.clock ?? systemClock;
+  checkDatabaseUrl(url);
   // each driver is loaded only when used (pg alone costs a CLI command ~50 ms of start-up)
   const db = isPostgresUrl(url)
     ? await (await import('./postgres.js')).PostgresDatabase.open(url)

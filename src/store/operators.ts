@@ -10,8 +10,14 @@ export interface OperatorRecord {
   role: OperatorRole;
   language: string;
   passwordHash: string;
+  /** Login attempts counted since the last success or the end of the last lock-out (in flight included). */
   failedLogins: number;
+  /** When the current lock-out began (null: not locked since the last success or unlock). */
   lockedAt: number | null;
+  /** Until when logins are refused (null or past: not locked). */
+  lockedUntil: number | null;
+  /** Lock-outs since the last successful login: each one lasts twice as long as the one before. */
+  lockouts: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -35,6 +41,8 @@ interface Row {
   password_hash: string;
   failed_logins: number;
   locked_at: number | null;
+  locked_until: number | null;
+  lockouts: number;
   created_at: number;
   updated_at: number;
   [k: string]: unknown;
@@ -60,6 +68,8 @@ const fromRow = (r: Row): OperatorRecord => ({
   passwordHash: r.password_hash,
   failedLogins: Number(r.failed_logins),
   lockedAt: r.locked_at === null ? null : Number(r.locked_at),
+  lockedUntil: r.locked_until === null || r.locked_until === undefined ? null : Number(r.locked_until),
+  lockouts: Number(r.lockouts ?? 0),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -74,15 +84,18 @@ const fromSessionRow = (r: SessionRow): SessionRecord => ({
   endedAt: r.ended_at === null ? null : Number(r.ended_at),
 });
 
+/** The lock-out counters of an operator, as a login attempt leaves them. */
+export type LoginCounters = Pick<OperatorRecord, 'failedLogins' | 'lockouts' | 'lockedAt' | 'lockedUntil'>;
+
 /** Counter operators, their failed-login counters and their sessions. */
 export class OperatorRepository {
   constructor(private readonly sql: SqlExecutor) {}
 
   async insert(o: OperatorRecord): Promise<void> {
     await this.sql.execute(
-      `INSERT INTO counter_operators (id, name, municipality, role, language, password_hash, failed_logins, locked_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [o.id, o.name, o.municipality, o.role, o.language, o.passwordHash, o.failedLogins, o.lockedAt, o.createdAt, o.updatedAt],
+      `INSERT INTO counter_operators (id, name, municipality, role, language, password_hash, failed_logins, locked_at, locked_until, lockouts, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [o.id, o.name, o.municipality, o.role, o.language, o.passwordHash, o.failedLogins, o.lockedAt, o.lockedUntil, o.lockouts, o.createdAt, o.updatedAt],
     );
   }
 
@@ -109,29 +122,47 @@ export class OperatorRepository {
   }
 
   /**
-   * Counts one failed login and locks the account when the count reaches `limit`, in one statement so that
-   * concurrent failures cannot slip past the limit. Returns the new count and whether it is now locked.
+   * Counts one login attempt before its password is checked (issue 10): the operator's row is locked for the
+   * transaction (PostgreSQL FOR UPDATE; SQLite serialises writers), `decide` turns the counters into the
+   * admitted attempt's counters or a refusal, and the result is written — all in the caller's transaction, so
+   * no two parallel attempts can read the same count. Returns undefined for an unknown name.
    */
-  async recordFailedLogin(id: string, limit: number, at: number): Promise<{ failedLogins: number; locked: boolean }> {
-    await this.sql.execute(
-      `UPDATE counter_operators SET failed_logins = failed_logins + 1,
-              locked_at = CASE WHEN locked_at IS NULL AND failed_logins + 1 >= ? THEN ? ELSE locked_at END,
-              updated_at = ?
-       WHERE id = ?`,
-      [limit, at, at, id],
-    );
-    const o = (await this.get(id))!;
-    return { failedLogins: o.failedLogins, locked: o.lockedAt !== null };
+  async countAttempt<T extends { update?: LoginCounters }>(name: string, decide: (o: OperatorRecord) => T, at: number): Promise<{ operator: OperatorRecord; decision: T } | undefined> {
+    const lock = this.sql.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const r = await this.sql.queryOne<Row>(`SELECT * FROM counter_operators WHERE name = ?${lock}`, [name]);
+    if (!r) return undefined;
+    const operator = fromRow(r);
+    const decision = decide(operator);
+    if (decision.update) await this.setLoginCounters(operator.id, decision.update, at);
+    return { operator, decision };
   }
 
+  /** After a successful login: the counters and any lock-out start again from nothing. */
   async recordSuccessfulLogin(id: string, at: number): Promise<void> {
-    await this.sql.execute('UPDATE counter_operators SET failed_logins = 0, updated_at = ? WHERE id = ? AND failed_logins <> 0', [at, id]);
+    await this.sql.execute(
+      'UPDATE counter_operators SET failed_logins = 0, lockouts = 0, locked_at = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND (failed_logins <> 0 OR lockouts <> 0 OR locked_until IS NOT NULL)',
+      [at, id],
+    );
   }
 
-  /** Clears a lock-out. Returns false when the account was not locked. */
+  /** Clears a lock-out that is still running at `at`. Returns false when the account was not locked. */
   async unlock(id: string, at: number): Promise<boolean> {
-    const n = await this.sql.execute('UPDATE counter_operators SET failed_logins = 0, locked_at = NULL, updated_at = ? WHERE id = ? AND locked_at IS NOT NULL', [at, id]);
+    const n = await this.sql.execute(
+      'UPDATE counter_operators SET failed_logins = 0, locked_at = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND locked_until IS NOT NULL AND locked_until > ?',
+      [at, id, at],
+    );
     return n === 1;
+  }
+
+  private async setLoginCounters(id: string, c: LoginCounters, at: number): Promise<void> {
+    await this.sql.execute('UPDATE counter_operators SET failed_logins = ?, lockouts = ?, locked_at = ?, locked_until = ?, updated_at = ? WHERE id = ?', [
+      c.failedLogins,
+      c.lockouts,
+      c.lockedAt,
+      c.lockedUntil,
+      at,
+      id,
+    ]);
   }
 
   async setPassword(id: string, passwordHash: string, at: number): Promise<void> {

@@ -43,6 +43,9 @@ function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
 
 function translate(e: unknown): unknown {
   const code = (e as { code?: string }).code;
+  // A NUL or an invalid character in a text value someone sent (found by fuzzing): their input, not our fault.
+  if (code === '22021' || code === '22P05')
+    return new StoreError('DATABASE_VALUE_INVALID', 'malformed', 'a value holds a character the database cannot keep (NUL or an invalid one)', {}, { cause: e });
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '57P01' || code === '3D000')
     return new StoreError('DATABASE_UNAVAILABLE', 'unavailable', `PostgreSQL is not reachable: ${(e as Error).message}`, {}, { cause: e });
   return e;

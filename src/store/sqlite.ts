@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { toSqlParam, type Database, type Row, type SqlExecutor, type SqlValue } from './database.js';
 import { StoreError } from './errors.js';
@@ -28,7 +28,16 @@ export class SqliteDatabase implements Database {
   private lastDataVersion = 0;
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Created 0600 like the keys (it holds residents' facts and operators' password hashes); SQLite gives
+      // its -wal and -shm files the database file's mode.
+      try {
+        closeSync(openSync(path, 'a', 0o600));
+      } catch {
+        // unwritable: better-sqlite3 says why below
+      }
+    }
     try {
       this.db = new BetterSqlite3(path);
     } catch (e) {

@@ -79,12 +79,12 @@ describe.each(kinds)('the counter HTTP API (%s)', (storeKind) => {
     const wrong = { name: 'minato-clerk', password: 'not-the-password' };
     const ja = await app.inject({ method: 'POST', url: '/api/counter/login', payload: wrong });
     expectError(ja, 401, 'COUNTER_LOGIN_FAILED');
-    expect(ja.json().message).toBe('職員名またはパスワードが違います。');
+    expect(ja.json().message).toBe('職員名またはパスワードが違います。5回続けて失敗するとしばらくログインできなくなります。');
     expect(ja.headers['content-language']).toBe('ja');
     const en = await app.inject({ method: 'POST', url: '/api/counter/login', payload: wrong, headers: { 'accept-language': 'en-GB,en;q=0.9' } });
-    expect(en.json().message).toBe('Unknown operator or wrong password.');
+    expect(en.json().message).toBe('Unknown operator or wrong password. After 5 failed logins an account is locked for a while.');
     const ko = await app.inject({ method: 'POST', url: '/api/counter/login?lang=ko', payload: wrong });
-    expect(ko.json().message).toBe('직원 이름 또는 비밀번호가 틀립니다.');
+    expect(ko.json().message).toBe('직원 이름 또는 비밀번호가 틀립니다. 5회 연속 실패하면 잠시 로그인할 수 없습니다.');
     // a successful login resets the failure count
     await bearer('minato-clerk');
 

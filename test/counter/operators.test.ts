@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { FixedClock } from '../../src/common/clock.js';
-import { CounterOperators, MAX_FAILED_LOGINS, SESSION_IDLE_MS, hashPassword, verifyPassword, negotiateLanguage, translate, COUNTER_ERROR_CODES, hasMessage, LANGUAGES } from '../../src/counter/index.js';
+import { JpkiError } from '../../src/common/errors.js';
+import { CounterOperators, MAX_FAILED_LOGINS, LOCKOUT_BASE_MS, LOCKOUT_MAX_MS, admitAttempt, lockoutDuration, SESSION_IDLE_MS, hashPassword, verifyPassword, negotiateLanguage, translate, COUNTER_ERROR_CODES, hasMessage, LANGUAGES } from '../../src/counter/index.js';
 import type { Store } from '../../src/store/index.js';
 import { availableStoreKinds, disposeTestStore, openTestStore } from '../support/stores.js';
 import { refusal } from './support.js';
@@ -67,15 +68,19 @@ describe.each(kinds)('operators and sessions (%s)', (storeKind) => {
     expect((await refusal(operators.add({ name: 'suzuki', municipality: '13103', role: 'admin' as never, password: PASSWORD }, 'test'))).params).toMatchObject({ field: 'role' });
   });
 
-  it('locks an account after five failed logins, in the database, until someone unlocks it', async () => {
+  it('locks an account at the fifth failed login, in the database, until the lock-out ends or someone unlocks it', async () => {
     await operators.add({ name: 'tanaka', municipality: '13103', role: 'clerk', password: PASSWORD }, 'test');
-    for (let i = 1; i < MAX_FAILED_LOGINS; i++) expect((await refusal(operators.authenticate('tanaka', 'wrong-password-1'))).code).toBe('COUNTER_LOGIN_FAILED');
-    expect((await refusal(operators.authenticate('tanaka', 'wrong-password-1'))).code).toBe('COUNTER_OPERATOR_LOCKED');
+    const session = await operators.login('tanaka', PASSWORD);
+    for (let i = 1; i <= MAX_FAILED_LOGINS; i++) expect((await refusal(operators.authenticate('tanaka', 'wrong-password-1'))).code).toBe('COUNTER_LOGIN_FAILED');
     // The right password does not open a locked account; a new process (a new service object) sees the lock.
-    expect((await refusal(new CounterOperators({ store, clock }).authenticate('tanaka', PASSWORD))).code).toBe('COUNTER_OPERATOR_LOCKED');
+    expect((await refusal(new CounterOperators({ store, clock }).authenticate('tanaka', PASSWORD))).code).toBe('COUNTER_LOGIN_FAILED');
     const failures = await store.audit.list({ action: 'counter.login.failed', target: 'operator:tanaka' });
     expect(failures).toHaveLength(MAX_FAILED_LOGINS);
     expect(failures.at(-1)!.details).toMatchObject({ failedLogins: 5, locked: true });
+    expect(await store.audit.list({ action: 'counter.login.refused', target: 'operator:tanaka' })).toHaveLength(1);
+    expect((await operators.list('13103')).find((o) => o.name === 'tanaka')).toMatchObject({ locked: true, lockedUntil: new Date(clock.now().getTime() + LOCKOUT_BASE_MS).toISOString() });
+    // An outsider guessing passwords does not end the clerk's open session.
+    expect((await operators.resume(session.token)).operator.name).toBe('tanaka');
     await operators.unlock('tanaka', 'cli');
     expect((await operators.authenticate('tanaka', PASSWORD)).name).toBe('tanaka');
     expect((await refusal(operators.unlock('tanaka', 'cli'))).code).toBe('COUNTER_OPERATOR_NOT_LOCKED');
@@ -114,5 +119,78 @@ describe.each(kinds)('operators and sessions (%s)', (storeKind) => {
     clock.advance(29 * 60_000);
     expect((await refusal(operators.resume(long.token))).code).toBe('COUNTER_SESSION_REQUIRED'); // past 8 hours
     expect(await store.audit.list({ action: 'counter.login', target: 'operator:kato' })).toHaveLength(3);
+  });
+});
+
+describe('lock-out back-off (the counting rule)', () => {
+  it('never locks anyone out for longer than the cap, however often the account is attacked, and ends every lock-out', () => {
+    let counters = { failedLogins: 0, lockouts: 0, lockedAt: null as number | null, lockedUntil: null as number | null };
+    let now = Date.parse('2026-04-01T01:00:00Z');
+    const lengths: number[] = [];
+    for (let round = 0; round < 12; round++) {
+      for (let i = 0; i < MAX_FAILED_LOGINS; i++) {
+        const a = admitAttempt(counters, now);
+        expect(a.admitted).toBe(true);
+        counters = a.update!;
+      }
+      // locked now: further attempts are refused without being counted
+      expect(admitAttempt(counters, now + 1)).toEqual({ admitted: false });
+      lengths.push(counters.lockedUntil! - now);
+      now = counters.lockedUntil!;
+    }
+    expect(lengths.slice(0, 8)).toEqual([1, 2, 4, 8, 16, 32, 60, 60].map((m) => m * 60_000));
+    expect(Math.max(...lengths)).toBe(LOCKOUT_MAX_MS);
+    expect(lockoutDuration(1000)).toBe(LOCKOUT_MAX_MS);
+  });
+});
+
+describe.each(kinds)('lock-out under parallel guesses (%s)', (storeKind) => {
+  let store: Store;
+  const clock = new FixedClock('2026-04-01T01:00:00Z');
+  let operators: CounterOperators;
+
+  beforeAll(async () => {
+    store = (await openTestStore(storeKind, { clock }))!;
+    operators = new CounterOperators({ store, clock });
+    await operators.add({ name: 'yamada', municipality: '13103', role: 'clerk', password: PASSWORD }, 'test');
+  });
+  afterAll(async () => disposeTestStore(store));
+
+  it('100 concurrent wrong passwords check at most the limit of hashes; the right one then does not log in while locked', async () => {
+    const wrong = Array.from({ length: 100 }, (_, i) => operators.authenticate('yamada', `wrong-password-${i}`).then(() => 'in', (e: JpkiError) => e.code));
+    const right = operators.authenticate('yamada', PASSWORD).then(() => 'in', (e: JpkiError) => e.code);
+    const outcomes = await Promise.all(wrong);
+    expect(await right).toBe('COUNTER_LOGIN_FAILED');
+    expect(new Set(outcomes)).toEqual(new Set(['COUNTER_LOGIN_FAILED']));
+    expect((await refusal(operators.authenticate('yamada', PASSWORD))).code).toBe('COUNTER_LOGIN_FAILED');
+    // only the first MAX_FAILED_LOGINS attempts were checked against the hash; the others were refused unseen
+    expect(await store.audit.list({ action: 'counter.login.failed', target: 'operator:yamada' })).toHaveLength(MAX_FAILED_LOGINS);
+    expect((await store.operators.byName('yamada'))!.lockedUntil).toBeGreaterThan(clock.now().getTime());
+    // a hundred scrypt checks (decoys for the refused ones, so timing tells nothing): slow on a busy machine
+  }, 240_000);
+
+  it('a locked account answers exactly like an unknown one (no name oracle)', async () => {
+    const locked = await refusal(operators.authenticate('yamada', PASSWORD));
+    const unknown = await refusal(operators.authenticate('no-such-operator', PASSWORD));
+    expect({ code: locked.code, kind: locked.kind, message: locked.message, params: locked.params }).toEqual({
+      code: unknown.code,
+      kind: unknown.kind,
+      message: unknown.message,
+      params: unknown.params,
+    });
+  });
+
+  it('the lock ends by itself (time-based back-off, doubling per lock-out); a success resets the back-off', async () => {
+    clock.advance(LOCKOUT_BASE_MS - 1000);
+    expect((await refusal(operators.authenticate('yamada', PASSWORD))).code).toBe('COUNTER_LOGIN_FAILED');
+    clock.advance(1000);
+    // lock over: five more tries, the second lock-out lasts twice as long
+    for (let i = 0; i < MAX_FAILED_LOGINS; i++) await refusal(operators.authenticate('yamada', 'still-wrong-1'));
+    const second = (await store.operators.byName('yamada'))!;
+    expect(second.lockedUntil! - clock.now().getTime()).toBe(2 * LOCKOUT_BASE_MS);
+    clock.advance(2 * LOCKOUT_BASE_MS);
+    expect((await operators.authenticate('yamada', PASSWORD)).name).toBe('yamada');
+    const reset = (await store.operators.byName('yamada'))!;
+    expect(reset).toMatchObject({ failedLogins: 0, lockouts: 0, lockedUntil: null });
   });
 });

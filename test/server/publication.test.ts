@@ -7,12 +7,18 @@ import { buildApp } from '../../src/server/app.js';
 import { createTestInstallation, openssl, type TestInstallation } from '../support/installation.js';
 import { startJpki } from '../support/cli.js';
 import { scanCrl } from '../../src/pki/crl-scanner.js';
+import { issueLeaf } from '../ocsp/support.js';
+
+/** The http URLs a certificate or CRL points at (CRL distribution points, freshestCRL, IDP, caIssuers), as paths. */
+function pointedPaths(text: string): string[] {
+  return [...text.matchAll(/URI:http:\/\/127\.0\.0\.1:8080(\/\S+)/g)].map((m) => m[1]!).filter((p) => p !== '/ocsp');
+}
 
 describe('publication routes: CA certificates, CRLs, the CA list', () => {
   let t: TestInstallation;
   let app: FastifyInstance;
   beforeAll(async () => {
-    t = await createTestInstallation({ prefectures: ['13', '27'] });
+    t = await createTestInstallation({ prefectures: ['13', '27'], publishCrls: true });
     app = await buildApp(t.services);
   });
   afterAll(async () => {
@@ -48,9 +54,48 @@ describe('publication routes: CA certificates, CRLs, the CA list', () => {
     const arl = await app.inject({ method: 'GET', url: '/arl/jpki-bridge.crl' });
     expect(arl.statusCode).toBe(200);
     expect(openssl(['crl', '-inform', 'DER', '-noout', '-text'], arl.rawPayload).out).toContain('Only CA Certificates');
+    await issueLeaf(t.services, '13', '13103');
     const part = await app.inject({ method: 'GET', url: '/crl/pref-13/13103.crl' });
     expect(part.statusCode).toBe(200);
     expect(openssl(['crl', '-inform', 'DER', '-noout', '-text'], part.rawPayload).out).toContain('http://127.0.0.1:8080/crl/pref-13/13103.crl');
+  });
+
+  it('a GET never makes a CA sign: partitions nothing was issued into, and municipalities that do not exist, are 404', async () => {
+    const numbers = async () => (await t.services.store.crls.list('pref-13')).map((c) => `${c.scope}:${c.crlNumber}`).sort();
+    const before = await numbers();
+    const audits = (await t.services.store.audit.list({ action: 'crl.issue' })).length;
+    for (const url of ['/crl/pref-13/13104.crl', '/crl/pref-13/99999.crl', '/crl/pref-13/00000.crl', '/crl/pref-13/13104/delta.crl', '/crl/pref-13/999999/delta.crl', '/crl/pref-27/13103.crl']) {
+      for (let i = 0; i < 3; i++) {
+        const r = await app.inject({ method: 'GET', url });
+        expect(r.statusCode, url).toBe(404);
+        expect(r.json()).toMatchObject({ error: 'CRL_NOT_PUBLISHED' });
+      }
+    }
+    expect(await numbers()).toEqual(before);
+    expect((await t.services.store.audit.list({ action: 'crl.issue' })).length).toBe(audits);
+  });
+
+  it('every CRL a CA certificate, cross-certificate, CRL or newly issued certificate points at is already published', async () => {
+    const texts: string[] = [];
+    for (const a of await t.services.ca.list()) texts.push(openssl(['x509', '-inform', 'DER', '-noout', '-text'], a.certificate).out);
+    for (const c of await t.services.store.certificates.list({ kind: 'cross' })) texts.push(openssl(['x509', '-inform', 'DER', '-noout', '-text'], c.der).out);
+    // the first certificate into a partition: its CRL and delta exist before the certificate does
+    const leaf = await issueLeaf(t.services, '27', '27128');
+    texts.push(openssl(['x509', '-inform', 'DER', '-noout', '-text'], leaf.der).out);
+    const paths = new Set(texts.flatMap(pointedPaths));
+    expect(paths).toContain('/crl/pref-27/27128.crl');
+    expect(paths).toContain('/crl/pref-27/27128/delta.crl');
+    const signed = (await t.services.store.audit.list({ action: 'crl.issue' })).length;
+    for (const path of [...paths]) {
+      const r = await app.inject({ method: 'GET', url: path });
+      expect(r.statusCode, path).toBe(200);
+      // and what the CRLs themselves point at (freshestCRL of a full or partition CRL, IDPs)
+      if (r.headers['content-type'] === 'application/pkix-crl')
+        for (const inner of pointedPaths(openssl(['crl', '-inform', 'DER', '-noout', '-text'], r.rawPayload).out))
+          expect((await app.inject({ method: 'GET', url: inner })).statusCode, `${inner} (named by ${path})`).toBe(200);
+    }
+    // all of it was there already: serving signed nothing
+    expect((await t.services.store.audit.list({ action: 'crl.issue' })).length).toBe(signed);
   });
 
   it.each(['/ca/pref-99.cer', '/ca/pref-13.pem', '/crl/nope.crl', '/crl/pref-13/abc.crl', '/crl/..%2f..%2fetc.crl', '/nothing/here'])('answers %s with a JSON 404', async (url) => {

@@ -30,6 +30,8 @@ export interface InstallationOptions {
   config?: InstallationConfig;
   publicUrl?: string;
   initialize?: boolean;
+  /** Publish every CA's first CRLs as `jpki init` does (the CRL updater's first pass). */
+  publishCrls?: boolean;
 }
 
 /** A complete, initialised installation in a temp dir, built through the same composition root as the CLI. */
@@ -44,6 +46,7 @@ export async function createTestInstallation(o: InstallationOptions = {}): Promi
   if (o.initialize !== false) {
     const prefectures = o.prefectures ? PREFECTURES.filter((p) => o.prefectures!.includes(p.code)) : PREFECTURES;
     await services.ca.initialize({ keySpec: o.keySpec ?? { type: 'EC', curve: 'P-256' }, prefectures, actor: 'test' });
+    if (o.publishCrls) await services.crlUpdater.runOnce();
   }
   return {
     services,

@@ -16,6 +16,7 @@ export interface OperatorView {
   role: Role;
   language: 'ja' | 'en' | 'ko';
   locked: boolean;
+  lockedUntil: string | null;
   createdAt: string;
 }
 

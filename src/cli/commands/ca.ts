@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { accessSync, constants, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, closeSync, fsyncSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, openSync, renameSync, statSync, writeFileSync, closeSync, fsyncSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { readFileBounded } from '../../common/bounded-read.js';
 import { JpkiError } from '../../common/errors.js';
 import { authorityView } from '../../ca/authority-view.js';
 import { fingerprint } from '../../pki/signed.js';
@@ -9,10 +10,14 @@ import { globalOptions } from '../global-options.js';
 import { withInstallation, withServices } from '../with-services.js';
 import { print, printJson, printTable } from '../output.js';
 
+/** A CSR or public key is a few KiB; 64 KiB is generous. */
+const MAX_KEY_INPUT_BYTES = 64 << 10;
+
 function readInput(path: string, what: string): Buffer {
   try {
-    return readFileSync(path);
+    return readFileBounded(path, MAX_KEY_INPUT_BYTES, what);
   } catch (e) {
+    if (e instanceof JpkiError) throw e;
     throw new JpkiError('INPUT_UNREADABLE', 'not-found', `cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readFileBounded } from '../../common/bounded-read.js';
 import { resolve } from 'node:path';
 import { systemClock } from '../../common/clock.js';
 import { JpkiError } from '../../common/errors.js';
@@ -55,10 +56,15 @@ function lang(text: string | undefined): Lang {
   return l;
 }
 
+/** The largest file `client` reads (a document to sign; certificates are far smaller). */
+const MAX_CLIENT_INPUT_BYTES = 64 << 20;
+
 function readFileOrFail(path: string, what: string): Buffer {
   try {
-    return readFileSync(path);
+    // bounded: `client sign /dev/zero` read for ever (found by fuzzing)
+    return readFileBounded(path, MAX_CLIENT_INPUT_BYTES, what.replace(/^the /, ''));
   } catch (e) {
+    if (e instanceof JpkiError) throw e;
     throw new ClientError('CLIENT_FILE_UNREADABLE', 'not-found', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

@@ -61,11 +61,10 @@ export async function initialize(services: Services, keyAlgorithm: string, actor
   print(
     `created ${r.authorities} CAs (47 prefectural governors, the JPKI bridge, the government bridge, the agency) and ${r.crossCertificates} cross-certificates in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
-  for (const a of await services.ca.list()) {
-    await services.crls.generate(a.id, { type: 'full' }, actor);
-    await services.crls.generate(a.id, { type: 'arl' }, actor);
-  }
-  print('published the first CRL and ARL of every CA');
+  // Every CRL a CA certificate or a CRL names (full, delta, ARL) exists before anyone can ask for it: the
+  // CRL updater's first pass publishes them (the HTTP edge only serves stored CRLs).
+  await services.crlUpdater.runOnce();
+  print('published the first full CRL, delta CRL and ARL of every CA');
   // the audit key is made now, with the CA keys, and signs the first checkpoint of the audit chain
   await services.audit.checkpoint();
   return true;

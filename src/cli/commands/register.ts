@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileBounded } from '../../common/bounded-read.js';
+
+/** The largest register CSV `register import` reads (a million residents is about 100 MB). */
+export const MAX_REGISTER_CSV_BYTES = 128 << 20;
 import { JpkiError } from '../../common/errors.js';
 import { residentView, type RegisterChangeResult } from '../../counter/index.js';
 import { MUNICIPALITIES, RENAME_REASONS, residentsFromCsv, type RenameReason } from '../../register/index.js';
@@ -69,8 +72,9 @@ export function registerRegister(program: Command): void {
     .action(async (file: string, o: { json?: boolean }, cmd: Command) => {
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        text = readFileBounded(file, MAX_REGISTER_CSV_BYTES, 'register CSV').toString('utf8');
       } catch (e) {
+        if (e instanceof JpkiError) throw e;
         throw new JpkiError('INPUT_UNREADABLE', 'not-found', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
       const rows = residentsFromCsv(text);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { createServer } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import { JpkiError } from '../../common/errors.js';
+import { DEFAULT_LIMITS } from '../../server/limits.js';
 import { globalOptions } from '../global-options.js';
 import { print } from '../output.js';
 import { KEY_ALGORITHMS } from './init.js';
@@ -61,12 +62,22 @@ export function registerServe(program: Command): void {
     .option('--key-algorithm <alg>', `CA key algorithm when initialising: ${KEY_ALGORITHMS.join(', ')}`, 'rsa2048')
     .option('--no-demo', 'do not seed the demo resident register on an empty data directory')
     .option('--ocsp-presign <mode>', 'OCSP responses: on-demand (signed on first request) or all (every certificate signed ahead)', 'on-demand')
-    .action(async (o: { port: string; host: string; publicUrl?: string; keyAlgorithm: string; demo: boolean; ocspPresign: string }, cmd: Command) => {
+    .option('--max-connections <n>', 'connections held at once; more are dropped at accept', String(DEFAULT_LIMITS.maxConnections))
+    .option(
+      '--trust-proxy <proxies>',
+      'believe X-Forwarded-Proto/-For from these reverse proxies: addresses or CIDRs (comma-separated), loopback, or all; behind a TLS proxy the session cookie is then Secure (env JPKI_TRUST_PROXY)',
+      process.env.JPKI_TRUST_PROXY,
+    )
+    .action(async (o: { port: string; host: string; publicUrl?: string; keyAlgorithm: string; demo: boolean; ocspPresign: string; maxConnections: string; trustProxy?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       const port = Number(o.port);
       if (!/^\d+$/.test(o.port) || port > 65535) throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--port ${o.port} is not a TCP port (0–65535)`);
       if (o.ocspPresign !== 'on-demand' && o.ocspPresign !== 'all')
         throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--ocsp-presign ${JSON.stringify(o.ocspPresign)}: use on-demand or all`);
+      const maxConnections = Number(o.maxConnections);
+      if (!Number.isInteger(maxConnections) || maxConnections < 1)
+        throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--max-connections ${JSON.stringify(o.maxConnections)} is not a positive whole number`);
+      const trustProxy = o.trustProxy === undefined || o.trustProxy === '' ? false : parseTrustProxy(o.trustProxy);
       if (o.publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(o.publicUrl))
         throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--public-url ${JSON.stringify(o.publicUrl)} is not an http(s) URL`);
       const [{ dataDirExists, readConfig, writeConfig }, { openServices }, { buildApp }, { initialize }, { printDemo, seedDemoInstallation }] = await Promise.all([
@@ -102,11 +113,13 @@ export function registerServe(program: Command): void {
           const seed = await seedDemoInstallation(services);
           if (seed) printDemo(seed);
         }
-        app = await buildApp(services);
-        await app.listen({ port: actualPort, host: o.host });
-        // the revocation status jobs: responder renewal and pre-signing, CRLs on schedule and after revocations
-        services.ocsp.startUpdater({ presign: o.ocspPresign });
+        // CRLs on schedule and after revocations; its first pass publishes whatever is missing before the
+        // port opens, since the HTTP edge only ever serves stored CRLs
         await services.crlUpdater.start();
+        app = await buildApp(services, { limits: { maxConnections }, trustProxy });
+        await app.listen({ port: actualPort, host: o.host });
+        // the OCSP jobs: responder renewal and pre-signing
+        services.ocsp.startUpdater({ presign: o.ocspPresign });
         // the CA side: the register's change events, the ledger's sweeper, signed audit checkpoints
         services.registerEvents.start();
         startLedgerSweeper(services);
@@ -127,4 +140,22 @@ export function registerServe(program: Command): void {
       process.once('SIGINT', () => void stop());
       process.once('SIGTERM', () => void stop());
     });
+}
+
+/**
+ * --trust-proxy: "all" (any peer), or the addresses/CIDRs/names (loopback, linklocal, uniquelocal) of the
+ * proxies. No hop counts: they cannot check the immediate peer, so a direct client could forge the headers.
+ */
+export function parseTrustProxy(text: string): boolean | string {
+  const v = text.trim();
+  if (v === 'all' || v === 'true') return true;
+  const parts = v.split(',').map((p) => p.trim());
+  const ok = (p: string) => {
+    if (/^(loopback|linklocal|uniquelocal)$/.test(p)) return true;
+    const [address, prefix, ...rest] = p.split('/');
+    return rest.length === 0 && isIP(address ?? '') !== 0 && (prefix === undefined || /^\d{1,3}$/.test(prefix));
+  };
+  if (!parts.length || !parts.every(ok))
+    throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--trust-proxy ${JSON.stringify(text)}: give all or the proxies' addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)`);
+  return parts.join(',');
 }

@@ -38,6 +38,6 @@ export async function crlRoutes(app: FastifyInstance, opts: PublicationRoutesOpt
     const { id, municipality, file } = req.params;
     if (!CA_ID.test(id) || !MUNICIPALITY.test(municipality) || file !== 'delta.crl') throw new JpkiError('NOT_FOUND', 'not-found', `no such CRL ${req.url.split('?')[0]}`);
     await ca.get(id);
-    return sendCrl(reply, await crls.current(id, { type: 'partition-delta', municipality }), clock.now().getTime(), req);
+    return sendCrl(reply, await crls.stored(id, { type: 'partition-delta', municipality }), clock.now().getTime(), req);
   });
 }

@@ -30,7 +30,9 @@ export async function ocspRoutes(app: FastifyInstance, opts: { responder: OcspRe
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const clientError = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
     if (!clientError) request.log.error({ err: error }, 'OCSP request failed');
-    void send(reply, request, errorAnswer(clientError ? 'malformedRequest' : 'internalError'));
+    // HTTP 200 whatever fastify made of it (an empty Content-Type was a 415, found by fuzzing): the OCSP
+    // status inside says what went wrong (RFC 6960 Appendix A).
+    void send(reply.code(200), request, errorAnswer(clientError ? 'malformedRequest' : 'internalError'));
   });
 
   const send = (reply: FastifyReply, request: FastifyRequest, a: OcspAnswer): FastifyReply => {

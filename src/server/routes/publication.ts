@@ -47,7 +47,8 @@ export async function publicationRoutes(app: FastifyInstance, opts: PublicationR
 
   const serveCrl = async (id: string, scope: CrlScope, reply: FastifyReply, req: FastifyRequest) => {
     await ca.get(id);
-    return sendCrl(reply, await crls.current(id, scope), clock.now().getTime(), req);
+    // stored CRLs only: a GET never makes a CA sign (the CRL updater publishes them)
+    return sendCrl(reply, await crls.stored(id, scope), clock.now().getTime(), req);
   };
 
   app.get<{ Params: { file: string } }>('/crl/:file', async (req, reply) => serveCrl(fileParam(req.params.file, '.crl'), { type: 'full' }, reply, req));

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isJpkiError } from '../../../common/errors.js';
 import { CounterError, negotiateLanguage, translate, type Counter, type Language, type Operator } from '../../../counter/index.js';
 import { HTTP_STATUS, type ErrorBody } from '../../errors.js';
+import { isFrameworkClientError } from '../../limits.js';
 
 /**
  * Who may call a counter route, declared on every route (`config.scope`) and enforced in ONE place, the
@@ -55,7 +56,14 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      // A badly %-encoded value (found by fuzzing: it was a 500) is no session, not an error of ours.
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }
@@ -155,6 +163,7 @@ export function counterErrorHandler(error: FastifyError | Error, request: Fastif
   }
   const fe = error as FastifyError;
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    if (isFrameworkClientError(fe)) void reply.header('connection', 'close');
     void reply.status(fe.statusCode).send({ error: fe.code ?? 'BAD_REQUEST', message: translate('BAD_REQUEST', {}, lang)! } satisfies ErrorBody);
     return;
   }
