@@ -63,10 +63,13 @@ export function usageLine(e: CommanderError): string {
  */
 export async function runCli(args: readonly string[]): Promise<number> {
   const argv = [process.execPath, 'jpki', ...args];
+  // A command that ends normally may still have a verdict to report (client check: 2 revoked; fingerprints:
+  // 1 mismatch), set as process.exitCode: that is this run's code, and it must not leak into the next run.
+  process.exitCode = undefined;
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
-    return 0;
+    return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit 0; a usage error: one line, the command's --help as the hint
@@ -77,5 +80,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     const error = asCliError(e);
     process.stderr.write(`jpki: ${describeError(error)}\n`);
     return exitCodeFor(error);
+  } finally {
+    process.exitCode = undefined;
   }
 }

@@ -23,6 +23,8 @@ let listFile: string;
 
 beforeAll(async () => {
   r = await residentWithCard();
+  // the CRLs `jpki init` publishes (the HTTP edge serves stored CRLs only)
+  await r.t.services.crlUpdater.runOnce();
   app = await buildApp(r.t.services);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const a = app.server.address();

@@ -14,6 +14,8 @@ import { dropSchemaOf, freshStoreUrl, type StoreKind } from './stores.js';
 export interface TestInstallation {
   services: Services;
   dir: string;
+  /** The store's URL (a SQLite file, or PostgreSQL with its own schema), for `jpki --db`. */
+  databaseUrl: string;
   clock: Clock;
   /** Writes DER as PEM into the installation's temp dir; returns the path. */
   pem(name: string, der: Uint8Array, label?: 'CERTIFICATE' | 'X509 CRL'): string;
@@ -51,6 +53,7 @@ export async function createTestInstallation(o: InstallationOptions = {}): Promi
   return {
     services,
     dir,
+    databaseUrl: url,
     clock,
     pem(name, der, label = 'CERTIFICATE') {
       const path = join(dir, name);
