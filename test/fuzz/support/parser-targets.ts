@@ -11,7 +11,7 @@ import { parseCsr, verifyCsr, checkKeyStrength, parsePublicKey, describePublicKe
 import { scanCrl, findRevoked, buildRevocationIndex } from '../../../src/pki/crl-scanner.js';
 import { parseOcspRequest } from '../../../src/ocsp/request.js';
 import { residentsFromCsv } from '../../../src/register/csv.js';
-import { parseCommandApdu } from '../../../src/card/apdu.js';
+import { encodeCommandApdu, MAX_EXTENDED_LE, parseCommandApdu, type CommandFields } from '../../../src/card/apdu.js';
 import { SW } from '../../../src/card/status-words.js';
 import fc from 'fast-check';
 import { expectPrecise, hostileBytes, readCorpus, type FuzzTarget } from './fuzz.js';
@@ -132,7 +132,15 @@ const KNOWN_SW = new Set<number>(Object.values(SW));
 export const apduParser = bytesTarget('apdu-parse', 'command APDUs as the card receives them (src/card/apdu.ts): parsed, or a status word', 500, (b) => {
   const r = parseCommandApdu(b);
   if (!r.ok && !KNOWN_SW.has(r.sw)) throw new Error(`unknown status word ${r.sw.toString(16)}`);
-  if (r.ok && (r.command.data.length > 255 || (r.command.le !== null && (r.command.le < 1 || r.command.le > 256)))) throw new Error('a parsed APDU out of the short form');
+  if (!r.ok) return;
+  const c = r.command;
+  const [maxData, maxLe] = c.extended ? [65535, MAX_EXTENDED_LE] : [255, 256];
+  if (c.data.length > maxData || (c.le !== null && (c.le < 1 || c.le > maxLe))) throw new Error(`a parsed ${c.extended ? 'extended' : 'short'} APDU out of its form`);
+  // what the card parsed is what the host meant: encoding it again gives the same bytes
+  const fields: CommandFields = { cla: c.cla, ins: c.ins, p1: c.p1, p2: c.p2, data: c.data, extended: c.extended };
+  if (c.le !== null) fields.le = c.le;
+  const again = encodeCommandApdu(fields);
+  if (!again.equals(Buffer.from(b))) throw new Error(`parsed then encoded again differs: ${Buffer.from(b).toString('hex')} → ${again.toString('hex')}`);
 });
 
 export const PARSER_TARGETS = [derCertificate, derCsr, derPublicKey, derCrl, derOcspRequest, registerCsv, apduParser];
