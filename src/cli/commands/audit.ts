@@ -5,6 +5,7 @@ import { JpkiError } from '../../common/errors.js';
 import { globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
 import { print, printJson } from '../output.js';
+import { wholeNumber } from '../option-values.js';
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the tamper-evident audit log');
@@ -58,11 +59,11 @@ export function registerAudit(program: Command): void {
     .description('show audit records')
     .option('--action <action>', 'only this action (e.g. certificate.revoke)')
     .option('--target <target>', 'only this target')
-    .option('--limit <n>', 'at most n records', '100')
+    .option('--limit <n>', 'at most n records (1–10000)', wholeNumber(10_000), 100)
     .option('--json', 'machine-readable output')
-    .action(async (o: { action?: string; target?: string; limit: string; json?: boolean }, cmd: Command) =>
+    .action(async (o: { action?: string; target?: string; limit: number; json?: boolean }, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
-        const records = await s.store.audit.list({ action: o.action, target: o.target, limit: Number(o.limit) || 100 });
+        const records = await s.store.audit.list({ action: o.action, target: o.target, limit: o.limit });
         if (o.json) return printJson(records);
         for (const r of records) print(`${r.seq}\t${new Date(r.at).toISOString()}\t${r.actor}\t${r.action}\t${r.target}\t${JSON.stringify(r.details)}`);
       }),

@@ -10,6 +10,7 @@ import { prefectureByCode } from '../../pki/prefectures.js';
 import { globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
 import { print, printJson, printTable } from '../output.js';
+import { wholeNumber } from '../option-values.js';
 
 const REASON_NAMES: Record<number, string> = { 0: 'unspecified', 1: 'keyCompromise', 3: 'affiliationChanged', 4: 'superseded', 5: 'cessationOfOperation', 6: 'certificateHold' };
 
@@ -124,11 +125,11 @@ export function registerRegister(program: Command): void {
     .description('residents, optionally of one municipality or matching a name or record code')
     .option('--municipality <code>', 'only this municipality')
     .option('--search <text>', 'part of the name, or the record code')
-    .option('--limit <n>', 'at most n', '100')
+    .option('--limit <n>', 'at most n (1–10000)', wholeNumber(10_000), 100)
     .option('--json', 'machine-readable output')
-    .action(async (o: { municipality?: string; search?: string; limit: string; json?: boolean }, cmd: Command) =>
+    .action(async (o: { municipality?: string; search?: string; limit: number; json?: boolean }, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
-        const list = (await s.register.search({ ...(o.municipality ? { municipality: o.municipality } : {}), ...(o.search ? { text: o.search } : {}), limit: Number(o.limit) || 100 })).map(residentView);
+        const list = (await s.register.search({ ...(o.municipality ? { municipality: o.municipality } : {}), ...(o.search ? { text: o.search } : {}), limit: o.limit })).map(residentView);
         if (o.json) return printJson(list);
         printTable([['ID', 'NAME', 'BORN', 'MUNICIPALITY', 'STATUS'], ...list.map((r) => [r.id, r.name, r.dateOfBirth, `${r.municipality} ${r.municipalityName}`, r.status])]);
       }),
