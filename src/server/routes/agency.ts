@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Agency } from '../../agency/index.js';
 import { JpkiError } from '../../common/errors.js';
 import type { ErrorBody } from '../errors.js';
+import { parseRequest } from './parse.js';
 
 /**
  * The sample agency's API (docs/agency.md): the page's configuration, the document to sign for a form, the
@@ -28,14 +29,7 @@ const ApplicationBody = z
 const ListQuery = z.object({ status: z.enum(['accepted', 'rejected']).optional(), limit: z.coerce.number().int().min(1).max(200).optional(), before: z.coerce.number().int().min(1).optional(), lang: z.string().max(8).optional() }).strict();
 const ReceiptParams = z.object({ receipt: z.string().regex(/^\d{8}-\d{8}$/, 'a receipt number YYYYMMDD-NNNNNNNN') }).strict();
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new JpkiError('AGENCY_REQUEST_INVALID', 'malformed', `invalid request: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'}`);
-  }
-  return r.data;
-}
+const parse = <T>(schema: z.ZodType<T>, value: unknown): T => parseRequest(schema, value, 'AGENCY_REQUEST_INVALID');
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
