@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { AsnConvert, BitString } from '@peculiar/asn1-schema';
 import {
+  AlgorithmIdentifier,
   AuthorityInfoAccessSyntax,
   AuthorityKeyIdentifier,
   BasicConstraints,
@@ -243,7 +244,7 @@ export class ParsedCertificate {
     if (spki.algorithm.algorithm === OID.dsa && !spki.algorithm.parameters) {
       const params = inherit?.inheritedDsaParameters();
       if (!params) throw new MalformedCertificate(`the DSA key of ${this.subjectText} has no parameters to inherit`);
-      der = Buffer.from(AsnConvert.serialize(new SubjectPublicKeyInfo({ algorithm: { ...spki.algorithm, parameters: params } as never, subjectPublicKey: spki.subjectPublicKey })));
+      der = Buffer.from(AsnConvert.serialize(new SubjectPublicKeyInfo({ algorithm: new AlgorithmIdentifier({ algorithm: spki.algorithm.algorithm, parameters: params }), subjectPublicKey: spki.subjectPublicKey })));
       return createPublicKey({ key: der, format: 'der', type: 'spki' });
     }
     try {

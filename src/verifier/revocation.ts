@@ -16,7 +16,8 @@ import type { SignatureCache } from './validate.js';
 export type CertStatus =
   | { status: 'good'; source: 'ocsp' | 'crl'; url?: string; nextUpdate?: Date }
   | { status: 'revoked'; source: 'ocsp' | 'crl'; url?: string; revokedAt: Date; reason: string }
-  | { status: 'undetermined'; why: string };
+  /** `defect`: information was there but failed its checks (a bad signature, another issuer), not merely missing. */
+  | { status: 'undetermined'; why: string; defect?: boolean };
 
 /** Other certificates that may sign a CRL (§6.3.3 f), and whether one of them has a valid path itself. */
 export interface CrlSignerCheck {
@@ -95,13 +96,13 @@ export class RevocationChecker {
   }
 
   /** The status of `cert` (issued by `issuer`, the certificate above it on the path) at `at`. */
-  async status(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date, crlSigner: CrlSignerCheck): Promise<CertStatus> {
+  async status(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date, crlSigner: CrlSignerCheck, dsaParamsFrom?: ParsedCertificate): Promise<CertStatus> {
     const notes: string[] = [];
     if (this.o.ocsp !== false) {
       const s = await this.ocspStatus(cert, issuer, at, notes);
       if (s) return s;
     }
-    return this.crlStatus(cert, issuer, at, crlSigner, notes);
+    return this.crlStatus(cert, issuer, at, crlSigner, notes, dsaParamsFrom);
   }
 
   private async ocspStatus(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date, notes: string[]): Promise<CertStatus | undefined> {
@@ -109,7 +110,7 @@ export class RevocationChecker {
     for (const der of this.givenOcsp) {
       const r = checkOcspResponse(der, cert, issuer, at, this.signatures);
       if (r.kind === 'not-for-this') continue;
-      if (r.kind === 'unusable') return { status: 'undetermined', why: r.why };
+      if (r.kind === 'unusable') return { status: 'undetermined', why: r.why, defect: true };
       if (r.status === 'good') return { status: 'good', source: 'ocsp', nextUpdate: r.nextUpdate };
       if (r.status === 'revoked') return { status: 'revoked', source: 'ocsp', revokedAt: r.revokedAt!, reason: REASON_NAMES[r.reason ?? 0] ?? 'unspecified' };
     }
@@ -156,7 +157,7 @@ export class RevocationChecker {
     return { crls: out, errors };
   }
 
-  private async crlStatus(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date, crlSigner: CrlSignerCheck, notes: string[]): Promise<CertStatus> {
+  private async crlStatus(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date, crlSigner: CrlSignerCheck, notes: string[], dsaParamsFrom?: ParsedCertificate): Promise<CertStatus> {
     const dps: DistributionPoint[] = cert.crlDistributionPoints ?? [{} as DistributionPoint];
     let reasonsMask = 0;
     let lastUrl: string | undefined;
@@ -204,7 +205,7 @@ export class RevocationChecker {
           continue;
         }
         // signer (f)
-        const signer = await this.findSigner(crl, issuer, crlSigner, why);
+        const signer = await this.findSigner(crl, issuer, crlSigner, why, dsaParamsFrom);
         if (!signer) continue;
         // delta (g)
         const deltaUrls = [...freshestUrls, ...crl.freshest.flatMap((f) => distributionPointNames(f.distributionPoint, crl.issuer)).filter((n) => n.startsWith('uri:')).map((n) => n.slice(4))];
@@ -221,7 +222,7 @@ export class RevocationChecker {
               (d.crlNumber ?? 0n) > crl.crlNumber &&
               !(d.nextUpdate && d.nextUpdate < at) &&
               d.unknownCritical.length === 0 &&
-              this.crlSignedBy(d, signer),
+              this.crlSignedBy(d, signer, dsaParamsFrom),
           )
           .sort((a, b) => Number((b.crlNumber ?? 0n) - (a.crlNumber ?? 0n)))[0];
         const entryIssuer = cert.issuerKey;
@@ -238,17 +239,19 @@ export class RevocationChecker {
     return { status: 'undetermined', why: why.length ? [...new Set(why)].join('; ') : `no usable CRL or OCSP response for ${cert.subjectText}` };
   }
 
-  private crlSignedBy(crl: ParsedCrl, signer: ParsedCertificate): boolean {
+  /** `dsaParamsFrom`: where a DSA key without parameters takes them (RFC 3279 §2.3.2). */
+  private crlSignedBy(crl: ParsedCrl, signer: ParsedCertificate, dsaParamsFrom?: ParsedCertificate): boolean {
     try {
-      return verifySignatureWith(crl.list.signatureAlgorithm, crl.tbs, Buffer.from(crl.list.signature), signer.publicKey());
+      const key = signer.hasDsaKeyWithoutParameters ? signer.publicKey(dsaParamsFrom) : signer.publicKey();
+      return verifySignatureWith(crl.list.signatureAlgorithm, crl.tbs, Buffer.from(crl.list.signature), key);
     } catch {
       return false;
     }
   }
 
-  private async findSigner(crl: ParsedCrl, issuer: ParsedCertificate, check: CrlSignerCheck, why: string[]): Promise<ParsedCertificate | undefined> {
+  private async findSigner(crl: ParsedCrl, issuer: ParsedCertificate, check: CrlSignerCheck, why: string[], dsaParamsFrom?: ParsedCertificate): Promise<ParsedCertificate | undefined> {
     const keyUsageOk = (c: ParsedCertificate) => c.keyUsage === undefined || (c.keyUsage & KEY_USAGE.cRLSign) !== 0;
-    if (issuer.subjectKey === crl.issuerKey && this.crlSignedBy(crl, issuer)) {
+    if (issuer.subjectKey === crl.issuerKey && this.crlSignedBy(crl, issuer, dsaParamsFrom)) {
       if (keyUsageOk(issuer)) return issuer;
       why.push(`the key of ${issuer.subjectText} may not sign CRLs (keyUsage lacks cRLSign)`);
       return undefined;

@@ -2,7 +2,7 @@ import { decodeResidentFactsSan } from '../pki/resident-facts.js';
 import { formatDateOfBirth } from '../pki/era.js';
 import { MalformedCertificate, OID, parseCertificate, type ParsedCertificate } from './certificate.js';
 import { checkCms, MalformedCms } from './cms.js';
-import { IndexedPool, searchPaths } from './path-search.js';
+import { IndexedPool, searchPaths, type CertificatePool } from './path-search.js';
 import { RevocationChecker, type CertStatus } from './revocation.js';
 import type { PathElement, PathReport, Reason, RevocationStatus, SignerFacts, SignerInfoReport, Verdict, VerificationReport, VerifierConfig, VerifyRequest } from './types.js';
 import { SignatureCache, validatePath } from './validate.js';
@@ -145,9 +145,9 @@ class Engine implements Verifier {
   }
 
   /** Search, validate, check revocation; backtrack to the next candidate path on any failure. */
-  private async validate(target: ParsedCertificate, at: Date, extra: readonly ParsedCertificate[], inProgress: Set<string>): Promise<PathOutcome> {
+  private async validate(target: ParsedCertificate, at: Date, extra: readonly ParsedCertificate[] | CertificatePool, inProgress: Set<string>): Promise<PathOutcome> {
     if (this.configProblems.length) return { verdict: 'invalid', reasons: this.configProblems.map((m) => ({ code: 'malformed' as const, message: m })), path: [], statuses: [] };
-    const pool = extra.length ? this.pool.with(extra) : this.pool;
+    const pool = !Array.isArray(extra) ? (extra as CertificatePool) : extra.length ? this.pool.with(extra) : this.pool;
     let best: PathOutcome | undefined;
     let tried = 0;
     inProgress.add(target.fingerprint);
@@ -173,7 +173,7 @@ class Engine implements Verifier {
     };
   }
 
-  private async tryPath(path: ParsedCertificate[], at: Date, pool: { bySubject(k: string): readonly ParsedCertificate[] }, inProgress: Set<string>): Promise<PathOutcome> {
+  private async tryPath(path: ParsedCertificate[], at: Date, pool: CertificatePool, inProgress: Set<string>): Promise<PathOutcome> {
     const v = validatePath(path, { at, policy: this.config.policy, signatures: this.signatures });
     const reasons: Reason[] = v.problems.map((p) => ({ code: p.code, message: p.message, subject: path[p.index]!.subjectText }));
     const statuses: (CertStatus | null)[] = path.map(() => null);
@@ -184,20 +184,22 @@ class Engine implements Verifier {
       trusted: async (c: ParsedCertificate) => {
         if (path.some((p) => p.fingerprint === c.fingerprint) || this.anchors.some((a) => a.fingerprint === c.fingerprint)) return true;
         if (inProgress.has(c.fingerprint)) return true; // its status is being established further up (a CRL issuer on its own CRL)
-        const o = await this.validate(c, at, [], inProgress);
+        const o = await this.validate(c, at, pool, inProgress);
         return o.verdict === 'valid';
       },
     };
     for (let i = path.length - 1; i >= 1; i--) {
       const cert = path[i]!;
       if (cert.extensions.has(OID.ocspNoCheck) && cert.extKeyUsage?.includes(OID.kpOcspSigning)) continue;
-      const s = await this.revocation.status(cert, path[i - 1]!, at, signerCheck);
+      let paramsFrom = i - 1;
+      while (paramsFrom > 0 && path[paramsFrom]!.hasDsaKeyWithoutParameters) paramsFrom--;
+      const s = await this.revocation.status(cert, path[i - 1]!, at, signerCheck, path[paramsFrom]);
       statuses[i] = s;
       if (s.status === 'revoked') {
         const effective = s.revokedAt <= at || s.reason === 'keyCompromise' || s.reason === 'cACompromise';
         if (effective)
           reasons.push({ code: 'revoked', message: `the certificate of ${cert.subjectText} was revoked on ${iso(s.revokedAt)} (${s.reason})`, subject: cert.subjectText, revokedAt: iso(s.revokedAt), revocationReason: s.reason });
-      } else if (s.status === 'undetermined' && this.revocation.mode === 'require') {
+      } else if (s.status === 'undetermined' && (this.revocation.mode === 'require' || s.defect)) {
         reasons.push({ code: 'revocation-unavailable', message: `the revocation status of ${cert.subjectText} cannot be established: ${s.why}`, subject: cert.subjectText });
       }
     }
