@@ -118,6 +118,18 @@ for (const kind of STORE_KINDS) {
       expect(again.json()).toMatchObject({ error: 'AGENCY_APPLICATION_DUPLICATE' });
     });
 
+    it('accepts a 住民票の写しの請求 too; its form is checked by its own rules', async () => {
+      const form = { name: '公的\u3000一郎', dateOfBirth: '1977-11-07', address: '東京都港区虎ノ門5丁目', scope: 'household', copies: 2, includeDomicile: false, purpose: '児童手当の申請のため' };
+      const doc = await prepare('residence-certificate', form);
+      expect(doc.summary).toBe('住民票の写しの請求: 公的\u3000一郎');
+      const r = await post('/api/agency/applications', { procedure: 'residence-certificate', form, content: doc.content, ...(await sign(ichiroCard, Buffer.from(doc.content, 'base64'))) });
+      expect(r.statusCode, r.body).toBe(201);
+      expect(r.json()).toMatchObject({ status: 'accepted', title: '住民票の写しの請求' });
+      const tooMany = await post('/api/agency/documents', { procedure: 'residence-certificate', form: { ...form, copies: 11 } });
+      expect(tooMany.statusCode).toBe(400);
+      expect(tooMany.json().message).toContain('copies');
+    });
+
     it('rejects a form that differs from what was signed', async () => {
       const application = await signedApplication(MOVING_OUT);
       const r = rejection(await post('/api/agency/applications', { ...application, form: { ...MOVING_OUT, newAddress: '沖縄県那覇市泉崎1丁目' } }));
