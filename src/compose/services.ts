@@ -20,6 +20,8 @@ import { kmsConfigFor } from './kms-config.js';
 
 export { kmsConfigFor, pkcs11Pin } from './kms-config.js';
 import { Portal } from '../portal/index.js';
+import type { Agency } from '../agency/index.js';
+import { createAgency, DEMO_AGENCY_STAFF_PASSWORD } from './agency.js';
 import { isJpkiError } from '../common/errors.js';
 
 export type { InstallationLocation } from './installation.js';
@@ -61,6 +63,10 @@ export interface Services {
   readonly cardIssuer: CardIssuer;
   /** The public portal and its online window (docs/portal.md). */
   readonly portal: Portal;
+  /** The sample agency e-application site (docs/agency.md). */
+  readonly agency: Agency;
+  /** The agency staff page's password (JPKI_AGENCY_STAFF_PASSWORD; the demo's default otherwise). */
+  readonly agencyStaffPassword: string;
   /** The local client agent the portal's pages use (JPKI_AGENT_URL; default http://127.0.0.1:8741). */
   readonly agentUrl: string;
   close(): Promise<void>;
@@ -178,6 +184,12 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     clock,
     urls,
   });
+  // The agency: its own table, and the CAs only to read the trust anchor and the cross-certificates.
+  const agency = createAgency({
+    applications: scoped(store, ['agencyApplications']).agencyApplications,
+    authorities: frontDoor(ca, ['list', 'certificates']),
+    clock,
+  });
   const agentUrl = options.agentUrl ?? process.env.JPKI_AGENT_URL ?? 'http://127.0.0.1:8741';
   return {
     dataDir: globals.dataDir,
@@ -199,6 +211,8 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     audit,
     cardIssuer,
     portal,
+    agency,
+    agencyStaffPassword: process.env.JPKI_AGENCY_STAFF_PASSWORD || DEMO_AGENCY_STAFF_PASSWORD,
     agentUrl,
     close: async () => {
       await audit.stop();

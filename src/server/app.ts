@@ -9,6 +9,7 @@ import { crlRoutes } from './routes/crl.js';
 import { counterApi } from './routes/counter/index.js';
 import { webRoutes } from './routes/web.js';
 import { portalRoutes } from './routes/portal.js';
+import { agencyRoutes } from './routes/agency.js';
 
 /** A route as registered: what the fuzz tests walk, so that every route anyone adds is attacked too. */
 export interface RegisteredRoute {
@@ -66,6 +67,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(counterApi, { counter: services.counter });
   const agentUrl = options.agentUrl ?? services.agentUrl;
   await app.register(portalRoutes, { portal: services.portal, agentUrl });
+  await app.register(agencyRoutes, { agency: services.agency, agentUrl, staffPassword: services.agencyStaffPassword });
   await app.register(webRoutes, { agentUrl });
   return app;
 }

@@ -17,6 +17,7 @@ import { ResidentRepository } from './residents.js';
 import { OperatorRepository } from './operators.js';
 import { CounterRecordRepository } from './counter-records.js';
 import { SubmissionRepository } from './submissions.js';
+import { AgencyApplicationRepository } from './agency-applications.js';
 
 export type { Database, SqlExecutor, Dialect, SqlValue, Row } from './database.js';
 export { StoreError, isUniqueViolation } from './errors.js';
@@ -72,6 +73,7 @@ export {
   type DeviceRecord,
 } from './counter-records.js';
 export { SubmissionRepository, type SubmissionRecord } from './submissions.js';
+export { AgencyApplicationRepository, type AgencyApplicationRecord, type NewAgencyApplication } from './agency-applications.js';
 
 /**
  * The repositories bound to one executor: the database itself (each call on its own) or an open
@@ -97,6 +99,8 @@ export interface Repositories {
   readonly ledger: LedgerRepository;
   /** The register events the CA handled, and what each revoked. */
   readonly registerEventOutcomes: RegisterEventOutcomeRepository;
+  /** The sample agency's e-applications (issue 9, migration 025). */
+  readonly agencyApplications: AgencyApplicationRepository;
   /** Reading the audit log (listing, verifying, checkpoints). */
   readonly audit: AuditLog;
   /** Appends an audit record stamped with the store's clock (inside the transaction of the change). */
@@ -158,6 +162,7 @@ export function repositories(sql: SqlExecutor, clock: Clock, chainer?: AuditChai
     submissions: new SubmissionRepository(sql),
     ledger: new LedgerRepository(sql),
     registerEventOutcomes: new RegisterEventOutcomeRepository(sql),
+    agencyApplications: new AgencyApplicationRepository(sql),
     // reads outside a transaction chain pending records first; inside one they must not wait for the writer
     audit: new AuditLog(sql, inTransaction ? undefined : chainer),
     record: async (entry) => {

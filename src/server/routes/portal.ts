@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { JpkiError } from '../../common/errors.js';
 import type { Portal } from '../../portal/index.js';
+import { parseRequest } from './parse.js';
 
 /**
  * The portal's API (docs/portal.md): the machine-readable trust-anchor list (what `jpki client fingerprints
@@ -19,14 +19,7 @@ const StatusBody = z.object({ certificate: base64Der }).strict();
 const RevocationBody = z.object({ challengeId: z.string().regex(/^[0-9a-f]{32}$/), signature: base64Der, certificate: base64Der, reason: z.string().max(40) }).strict();
 const ChallengeBody = z.object({ purpose: z.literal('revocation') }).strict();
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new JpkiError('PORTAL_REQUEST_INVALID', 'malformed', `invalid request: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'}`);
-  }
-  return r.data;
-}
+const parse = <T>(schema: z.ZodType<T>, value: unknown): T => parseRequest(schema, value, 'PORTAL_REQUEST_INVALID');
 
 export async function portalRoutes(app: FastifyInstance, opts: PortalRoutesOptions): Promise<void> {
   const { portal } = opts;

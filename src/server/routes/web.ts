@@ -24,6 +24,11 @@ export const WEB_PAGES: readonly WebPageRoute[] = [
   { url: '/client', file: 'portal/index.html' },
   { url: '/trust-anchors', file: 'portal/index.html' },
   { url: '/online', file: 'portal/index.html', agent: true },
+  // The sample agency's e-application site (docs/agency.md): the procedures, each form, and the staff's list.
+  { url: '/agency', file: 'agency/index.html' },
+  { url: '/agency/moving-out', file: 'agency/index.html', agent: true },
+  { url: '/agency/residence-certificate', file: 'agency/index.html', agent: true },
+  { url: '/agency/staff', file: 'agency/index.html' },
 ];
 
 /**

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import { ContentInfo, SignedData, SignerInfo, id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { Time } from '@peculiar/asn1-x509';
+import { SigningCertificateV2, OID_SIGNING_CERTIFICATE_V2 } from '../pki/cms-sign.js';
+import { KEY_USAGE, parseCertificate, type ParsedCertificate } from './certificate.js';
+import { algorithmName, hashName, verifySignatureWith } from './signatures.js';
+import { nameKey } from './names.js';
+import type { ReasonCode } from './types.js';
+
+/**
+ * CMS SignedData (RFC 5652 §5) from untrusted bytes, with the typed @peculiar/asn1-cms schemas: one signer,
+ * found by issuer+serial or subject key identifier among the certificates in the message; signed attributes
+ * content-type, message-digest, signing-time and ESS signing-certificate-v2 (RFC 5035); the signature over
+ * the attributes' SET encoding by RSA PKCS#1 v1.5, RSA-PSS or ECDSA.
+ */
+export interface CmsCheck {
+  problems: { code: ReasonCode; message: string }[];
+  signer?: ParsedCertificate;
+  certificates: ParsedCertificate[];
+  signingTime: Date | null;
+  mode: 'detached' | 'enveloping' | null;
+  algorithm: string | null;
+  content: Buffer | null;
+}
+
+export class MalformedCms extends Error {}
+
+const MAX_BYTES = 16 * 1024 * 1024;
+
+function pemToDer(input: Uint8Array): Buffer {
+  const text = Buffer.from(input.subarray(0, 64)).toString('latin1');
+  if (!text.includes('-----BEGIN')) return Buffer.from(input);
+  const m = /-----BEGIN (?:CMS|PKCS7)-----([\s\S]*?)-----END (?:CMS|PKCS7)-----/.exec(Buffer.from(input).toString('latin1'));
+  if (!m) throw new MalformedCms('a PEM file without a CMS or PKCS7 block');
+  return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+}
+
+function eContentBytes(sd: SignedData): Buffer | null {
+  const e = sd.encapContentInfo.eContent;
+  if (!e) return null;
+  if (e.single) return Buffer.from(e.single.buffer);
+  if (e.any) {
+    const parsed = asn1js.fromBER(e.any);
+    if (parsed.offset === -1 || !(parsed.result instanceof asn1js.OctetString)) throw new MalformedCms('eContent is not an OCTET STRING');
+    const os = parsed.result;
+    if (!os.idBlock.isConstructed) return Buffer.from(os.valueBlock.valueHexView);
+    return Buffer.concat((os.valueBlock.value as asn1js.OctetString[]).map((p) => Buffer.from(p.valueBlock.valueHexView)));
+  }
+  return null;
+}
+
+function findSigner(si: SignerInfo, certs: ParsedCertificate[]): ParsedCertificate | undefined {
+  const ias = si.sid.issuerAndSerialNumber;
+  if (ias) {
+    const issuer = nameKey(ias.issuer);
+    const serial = Buffer.from(ias.serialNumber).toString('hex').toUpperCase();
+    return certs.find((c) => c.issuerKey === issuer && c.serialHex === serial);
+  }
+  const ski = si.sid.subjectKeyIdentifier;
+  if (ski) {
+    const id = Buffer.from(ski.buffer);
+    return certs.find((c) => c.subjectKeyId?.equals(id));
+  }
+  return undefined;
+}
+
+
+export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefined): CmsCheck {
+  const out: CmsCheck = { problems: [], certificates: [], signingTime: null, mode: null, algorithm: null, content: null };
+  const problem = (code: ReasonCode, message: string) => out.problems.push({ code, message });
+  if (input.length === 0 || input.length > MAX_BYTES) throw new MalformedCms(`a signature of ${input.length} bytes is not one this verifier accepts`);
+  const der = pemToDer(input);
+  let sd: SignedData;
+  try {
+    const info = AsnConvert.parse(der, ContentInfo);
+    if (info.contentType !== id_signedData) throw new Error(`content type ${info.contentType} is not signedData`);
+    sd = AsnConvert.parse(info.content, SignedData);
+  } catch (e) {
+    throw new MalformedCms(`not a CMS SignedData: ${(e as Error).message}`);
+  }
+  for (const c of sd.certificates ?? []) {
+    if (!c.certificate) continue;
+    out.certificates.push(parseCertificate(new Uint8Array(AsnConvert.serialize(c.certificate))));
+  }
+  if (sd.signerInfos.length !== 1) throw new MalformedCms(`${sd.signerInfos.length} signers; exactly one is expected`);
+  const si = sd.signerInfos[0]!;
+  const embedded = eContentBytes(sd);
+  let content: Buffer;
+  if (embedded && detachedContent) {
+    out.mode = 'enveloping';
+    content = embedded;
+    if (!embedded.equals(Buffer.from(detachedContent))) problem('content-altered', 'the content given differs from the content the signature carries');
+  } else if (embedded) {
+    out.mode = 'enveloping';
+    content = embedded;
+  } else if (detachedContent) {
+    out.mode = 'detached';
+    content = Buffer.from(detachedContent);
+  } else throw new MalformedCms('the signature is detached and no content was given to check it against');
+  out.content = content;
+
+  const hash = hashName(si.digestAlgorithm.algorithm);
+  if (!hash) throw new MalformedCms(`digest algorithm ${si.digestAlgorithm.algorithm} is not supported`);
+  out.algorithm = algorithmName(si.signatureAlgorithm, si.digestAlgorithm.algorithm);
+  const signer = findSigner(si, out.certificates);
+  if (!signer) throw new MalformedCms('the SignedData does not carry the signer\u2019s certificate');
+  out.signer = signer;
+
+  let signedBytes: Buffer;
+  if (si.signedAttrs) {
+    const attr = (type: string) => {
+      const found = si.signedAttrs!.filter((a) => a.attrType === type);
+      if (found.length > 1 || (found[0] && found[0].attrValues.length !== 1)) throw new MalformedCms(`the signed attribute ${type} appears more than once`);
+      return found[0] ? Buffer.from(found[0].attrValues[0]!) : undefined;
+    };
+    const ct = attr(id_contentType);
+    if (!ct) throw new MalformedCms('the signed attributes lack content-type');
+    if (objectId(ct) !== sd.encapContentInfo.eContentType) problem('signature', 'the signed content-type differs from the content\u2019s type');
+    const md = attr(id_messageDigest);
+    if (!md) throw new MalformedCms('the signed attributes lack message-digest');
+    const digest = Buffer.from(AsnConvert.parse(md, OctetString).buffer);
+    if (!digest.equals(createHash(hash).update(content).digest())) problem('content-altered', 'the content is not what was signed (message digest differs)');
+    const st = attr(id_signingTime);
+    if (st) out.signingTime = AsnConvert.parse(st, Time).getTime();
+    const scv2 = attr(OID_SIGNING_CERTIFICATE_V2);
+    if (scv2) {
+      const first = AsnConvert.parse(scv2, SigningCertificateV2).certs[0];
+      const h = first?.hashAlgorithm ? hashName(first.hashAlgorithm.algorithm) : 'sha256';
+      if (!first || !h || !Buffer.from(first.certHash.buffer).equals(createHash(h).update(signer.der).digest()))
+        problem('signature', 'signing-certificate-v2 names another certificate than the one that signed');
+    }
+    if (!si.signedAttrsRaw) throw new MalformedCms('signed attributes without their encoding');
+    signedBytes = Buffer.from(si.signedAttrsRaw);
+    signedBytes[0] = 0x31; // signed as SET OF, carried as [0] IMPLICIT (RFC 5652 §5.4)
+  } else {
+    if (sd.encapContentInfo.eContentType !== '1.2.840.113549.1.7.1') problem('signature', 'no signed attributes, yet the content is not id-data');
+    signedBytes = content;
+  }
+  let key;
+  try {
+    key = signer.publicKey();
+  } catch (e) {
+    throw new MalformedCms((e as Error).message);
+  }
+  if (!verifySignatureWith(si.signatureAlgorithm, signedBytes, Buffer.from(si.signature.buffer), key, si.digestAlgorithm.algorithm))
+    problem('signature', `the signature does not verify with the key of ${signer.subjectText}`);
+  const ku = signer.keyUsage;
+  if (ku !== undefined && !(ku & (KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation)))
+    problem('key-usage', `the key of ${signer.subjectText} is not for signatures (keyUsage lacks digitalSignature and nonRepudiation)`);
+  return out;
+}
+
+/** An OBJECT IDENTIFIER value on its own (content-type's value), dotted. */
+function objectId(der: Buffer): string {
+  const parsed = asn1js.fromBER(new Uint8Array(der).buffer);
+  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.ObjectIdentifier)) throw new MalformedCms('content-type is not an OBJECT IDENTIFIER');
+  return parsed.result.valueBlock.toString();
+}

@@ -1,0 +1,128 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAgent } from '../../src/client/index.js';
+import { systemClock } from '../../src/common/clock.js';
+import { DEMO_AGENCY_STAFF_PASSWORD } from '../../src/compose/agency.js';
+import { VPCD_READER_NAME } from '../../src/reader/index.js';
+import { buildApp } from '../../src/server/app.js';
+import { acquirePcscdLock, ensurePcscd, middlewareAvailable, type Pcscd } from '../card/support/pcscd.js';
+import { freePort, residentWithCard, SIGN_PIN, type ResidentCard } from '../client/support.js';
+import { needs } from '../support/system.js';
+import { chromiumAvailable, launchChromium } from './support/browser.js';
+import { serveCard } from './support/card.js';
+
+/**
+ * The agency site end to end (issue 9 B): 公的 一郎 opens the 転出届 in headless Chromium, fills it in, signs
+ * it with his card — served into pcscd's vpcd reader — through his local client agent (the PIN typed in the
+ * agent's window, never on the site), and sends it. The agency verifies the signature and the certificate
+ * through the bridges (OCSP from the service) and shows a receipt number; the staff page lists the
+ * application with the name and address verified from the certificate.
+ */
+const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'tmp', 'screenshots');
+
+describe.runIf(needs('Chromium (/usr/bin/chromium)', chromiumAvailable()) && needs('pcscd + vpcd + OpenSC + OpenSSL', middlewareAvailable()))('the agency site through the agent and a card in pcscd', { timeout: 180_000 }, () => {
+  let r: ResidentCard;
+  let app: FastifyInstance;
+  let agent: FastifyInstance;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let pcscd: Pcscd | undefined;
+  let release: (() => Promise<void>) | undefined;
+  let card: { stop: () => Promise<void> } | undefined;
+  let receiptNumber = '';
+
+  beforeAll(async () => {
+    const serverPort = await freePort();
+    const agentPort = await freePort();
+    base = `http://127.0.0.1:${serverPort}`;
+    r = await residentWithCard({ clock: systemClock, publicUrl: base });
+    await r.t.services.crlUpdater.runOnce();
+    app = await buildApp(r.t.services, { agentUrl: `http://127.0.0.1:${agentPort}` });
+    await app.listen({ port: serverPort, host: '127.0.0.1' });
+    r.t.services.ocsp.startUpdater({ presign: 'on-demand' });
+    release = await acquirePcscdLock();
+    pcscd = await ensurePcscd();
+    card = await serveCard(r.t.dir, r.card);
+    agent = await buildAgent({ card: { type: 'pcsc', readerName: VPCD_READER_NAME }, allowedOrigins: [base], clock: systemClock });
+    await agent.listen({ port: agentPort, host: '127.0.0.1' });
+    browser = await launchChromium();
+    const context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', httpCredentials: { username: 'staff', password: DEMO_AGENCY_STAFF_PASSWORD } });
+    page = await context.newPage();
+    page.on('console', (m) => process.env.JPKI_DEBUG && console.log(`page: ${m.text()}`));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.close();
+    await card?.stop();
+    await pcscd?.stop();
+    await release?.();
+    await app?.close();
+    await r?.t.cleanup();
+  }, 120_000);
+
+  it('公的 一郎 fills the 転出届, signs it in the agent with his card, sends it, and gets a receipt number', async () => {
+    await page.goto(`${base}/agency`);
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.locator('li[data-procedure="moving-out"] a').click();
+    await page.waitForURL(`${base}/agency/moving-out`);
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.locator('#agent-status [data-agent="ok"]').waitFor();
+
+    await page.locator('#f-name').fill('公的 一郎');
+    await page.locator('#f-dateOfBirth').fill('1977-11-07');
+    await page.locator('#f-address').fill('東京都港区虎ノ門5丁目');
+    await page.locator('#f-newAddress').fill('大阪府大阪市北区中之島1丁目');
+    await page.locator('#f-movingDate').fill('2026-12-01');
+    await page.locator('#prepare').click();
+    const confirmation = page.locator('#confirmation');
+    await confirmation.waitFor();
+    expect(await confirmation.textContent()).toContain('昭和52年11月7日');
+    expect(await confirmation.textContent()).toContain('令和8年12月1日');
+
+    // the agent's window: who asks, what is signed, the PIN typed there
+    const popup = page.waitForEvent('popup');
+    await page.locator('#sign').click();
+    const win = await popup;
+    await win.waitForURL(/\/approve\/[0-9a-f]{32}/);
+    await win.locator('#approve').waitFor();
+    expect(await win.locator('.origin').textContent()).toBe(base);
+    expect(await win.locator('body').textContent()).toContain('転出届: 公的 一郎');
+    await win.locator('#pin').fill(SIGN_PIN);
+    await win.screenshot({ path: join(SCREENSHOTS, 'agency-agent-approve.png') });
+    await win.locator('#approve').click();
+
+    await page.locator('#send').waitFor({ timeout: 30_000 });
+    await page.locator('#send').click();
+    const receipt = page.locator('#receipt');
+    await receipt.waitFor({ timeout: 30_000 });
+    receiptNumber = ((await receipt.locator('.receipt-number').textContent()) ?? '').trim();
+    expect(receiptNumber).toMatch(/^\d{8}-\d{8}$/);
+    expect(await receipt.locator('.applicant-name').textContent()).toBe('公的\u3000一郎');
+    expect(await receipt.locator('.applicant-address').textContent()).toBe('東京都港区虎ノ門5丁目');
+    expect(await receipt.textContent()).toContain('令和');
+    await page.screenshot({ path: join(SCREENSHOTS, 'agency-receipt.png'), fullPage: true });
+  });
+
+  it('the staff page lists the application with the verified name and address', async () => {
+    await page.goto(`${base}/agency/staff`);
+    await page.locator('body[data-loaded="true"]').waitFor();
+    const row = page.locator(`tr[data-receipt="${receiptNumber}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('accepted');
+    expect(await row.locator('[data-verdict]').getAttribute('data-verdict')).toBe('valid');
+    expect(await row.locator('.verified-name').textContent()).toBe('公的\u3000一郎');
+    expect(await row.locator('.verified-address').textContent()).toBe('東京都港区虎ノ門5丁目');
+    expect(await row.locator('.verified-birth').textContent()).toBe('昭和52年11月7日');
+    await page.screenshot({ path: join(SCREENSHOTS, 'agency-staff.png'), fullPage: true });
+
+    // in English the same list, dates still in the era calendar
+    await page.locator('select[name="lang"]').selectOption('en');
+    expect(await page.locator('#applications thead').textContent()).toContain('Name (certificate)');
+  });
+});
