@@ -26,7 +26,19 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies).filter((d) => !BUNDLED.has(d)),
+  // Every package stays in node_modules (a CommonJS one bundled into ESM fails at its first require()), also
+  // one the sources import without listing it: only BUNDLED are bundled.
+  plugins: [
+    {
+      name: 'packages-external',
+      setup(b) {
+        b.onResolve({ filter: /^[^./]/ }, (a) => {
+          const name = a.path.startsWith('@') ? a.path.split('/').slice(0, 2).join('/') : a.path.split('/')[0];
+          return BUNDLED.has(name) || a.kind === 'entry-point' ? undefined : { path: a.path, external: true };
+        });
+      },
+    },
+  ],
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   metafile: true,
