@@ -6,7 +6,6 @@
 // configuration every command reads is checked with zod/mini, which then costs ~5 ms instead of ~70.
 import { build } from 'esbuild';
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
