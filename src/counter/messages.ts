@@ -55,6 +55,16 @@ const MESSAGES: Catalogue = {
     en: 'Operator {operator} is not locked.',
     ko: '직원 {operator}은(는) 잠겨 있지 않습니다.',
   },
+  COUNTER_OPERATOR_ALREADY_LOCKED: {
+    ja: '職員 {operator} は既にロックされています。',
+    en: 'Operator {operator} is already locked.',
+    ko: '직원 {operator}은(는) 이미 잠겨 있습니다.',
+  },
+  COUNTER_OPERATOR_SELF: {
+    ja: '自分自身のアカウントをロックしたり、自分の監督者権限を外したりすることはできません。別の監督者に依頼してください。',
+    en: 'You cannot lock your own account or remove your own supervisor role. Ask another supervisor.',
+    ko: '자신의 계정을 잠그거나 자신의 감독자 권한을 해제할 수 없습니다. 다른 감독자에게 요청하십시오.',
+  },
   COUNTER_PASSWORD_TOO_WEAK: {
     ja: 'パスワードは10文字以上で、英字のみ・数字のみでないものにしてください。',
     en: 'The password must be at least 10 characters and not only letters or only digits.',
