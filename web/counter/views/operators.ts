@@ -72,8 +72,8 @@ export async function operatorsView(t: Terminal, _params: string[], query: URLSe
   const rows = operators.map((o) => {
     const self = o.id === me.id;
     const actions = h('div', { class: 'operator-actions' });
-    if (o.suspended || o.locked) actions.append(action(o, 'operators.unlock', 'unlock', undefined, 'unlock'));
-    else if (!self) actions.append(action(o, 'operators.lock', 'lock', undefined, 'lock'));
+    if (o.suspended || o.locked) actions.append(action(o, 'operators.unlock', 'unlock', {}, 'unlock'));
+    else if (!self) actions.append(action(o, 'operators.lock', 'lock', {}, 'lock'));
     if (!self) actions.append(o.role === 'clerk' ? action(o, 'operators.makeSupervisor', 'role', { role: 'supervisor' }, 'role') : action(o, 'operators.makeClerk', 'role', { role: 'clerk' }, 'role'));
     actions.append(passwordForm(o));
     return [h('span', { attrs: { 'data-operator-name': o.name } }, o.name, self ? t.ui.txt('operators.you') : ''), t.ui.txt(`role.${o.role}`), state(o), actions];
