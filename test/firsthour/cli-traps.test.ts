@@ -158,11 +158,14 @@ describe('trap 6: the resident-record code (住民票コード) is accepted wher
   beforeAll(() => {
     const r = jpki(['--data', data, 'register', 'add', '--name', '公的 花子', '--birth', '1980-02-03', '--sex', '2', '--address', '東京都港区芝公園1丁目', '--municipality', '13103']);
     expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
     id = r.stdout.trim();
-    code = /resident-record code \(住民票コード\) (\d{11})/.exec(r.stderr)![1]!;
+    const json = jpki(['--data', data, 'register', 'add', '--name', '公的 三郎', '--birth', '1981-02-03', '--sex', '1', '--address', '東京都港区芝公園1丁目', '--municipality', '13103', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: expect.stringMatching(/^R/), recordCode: expect.stringMatching(/^\d{11}$/) });
+    code = /(\d{11})/.exec(jpki(['--data', data, 'register', 'show', '--resident', id]).stdout)![1]!;
   });
 
-  it('register add prints the id on stdout (for scripts) and the record code on stderr; list prints both', () => {
+  it('register add prints the id for scripts (--json both); list prints both', () => {
     expect(id).toMatch(/^R[0-9A-Z]+$/);
     const list = jpki(['--data', data, 'register', 'list']);
     expect(list.stdout).toMatch(/^ID\s+RECORD CODE\s+NAME/);

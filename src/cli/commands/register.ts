@@ -30,7 +30,7 @@ export function registerRegister(program: Command): void {
 
   register
     .command('add')
-    .description("enter a resident; prints the resident's id (R…) on stdout, the resident-record code (住民票コード) on stderr")
+    .description("enter a resident; prints the resident's id (R…), and on a terminal the resident-record code (住民票コード); --json gives both")
     .requiredOption('--name <name>', 'surname and given name, separated by a space (stored with a full-width space)')
     .requiredOption('--birth <date>', 'date of birth, YYYY-MM-DD')
     .requiredOption('--sex <code>', '1 (male) or 2 (female)')
@@ -61,7 +61,8 @@ export function registerRegister(program: Command): void {
           );
           if (o.json) return printJson(residentView(r));
           print(r.id);
-          process.stderr.write(`resident-record code (住民票コード) ${r.recordCode}\n`);
+          // for a person at a terminal, the code the papers show too; a script reading stdout gets the id alone
+          if (process.stderr.isTTY) process.stderr.write(`resident-record code (住民票コード) ${r.recordCode}\n`);
         }),
     );
 
