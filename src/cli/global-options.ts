@@ -13,3 +13,6 @@ export function globalOptions(cmd: Command): GlobalOptions {
   const dataDir = resolve(o.data);
   return { dataDir, databaseUrl: o.db ?? join(dataDir, 'jpki.sqlite'), databaseUrlExplicit: o.db !== undefined };
 }
+
+/** `--resident`'s help: both names of a resident are accepted everywhere (issue 11). */
+export const RESIDENT_OPTION_HELP = 'the resident: id (R…, from jpki register add/list) or resident-record code (住民票コード, 11 digits)';

@@ -94,7 +94,7 @@ export const WORDS = {
   substitutesAt: l('{positions}文字目が代替文字', 'characters {positions} are substitutes', '{positions}번째 문자가 대체 문자'),
   yes: l('はい', 'yes', '예'),
   no: l('いいえ', 'no', '아니요'),
-  ca: l('認証局', 'CA', '인증기관'),
+  ca: l('認証局', 'CA', '인증국'),
   endEntity: l('エンドエンティティ', 'end entity', '최종 개체'),
   pathLength: l('パス長制約 {n}', 'path length {n}', '경로 길이 {n}'),
   bits: l('{n}ビット', '{n} bits', '{n}비트'),

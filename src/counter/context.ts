@@ -154,8 +154,11 @@ export async function completeWithNotice(
   noticeContent: (applicationNumber: string) => Record<string, unknown>,
 ): Promise<{ application: ApplicationRecord; notice: DocumentRecord }> {
   const { resident, operator, at } = a;
+  const applicationNumber = await nextNumber(tx, 'A', resident.municipality, at);
+  // the notice's number is in the application's result too: the resident's page links the notice
+  const noticeNumber = await nextNumber(tx, 'N', resident.municipality, at);
   const application = await tx.counterRecords.insertApplication({
-    number: await nextNumber(tx, 'A', resident.municipality, at),
+    number: applicationNumber,
     kind: a.kind,
     municipality: resident.municipality,
     residentId: resident.id,
@@ -166,13 +169,13 @@ export async function completeWithNotice(
     identityType: a.identity.type,
     identityNumber: a.identity.number,
     fee: 0,
-    result: a.result as ApplicationRecord['result'],
+    result: { ...(a.result as Record<string, unknown>), notice: noticeNumber } as ApplicationRecord['result'],
     createdAt: at,
     updatedAt: at,
     completedAt: at,
   });
   const notice: DocumentRecord = {
-    number: await nextNumber(tx, 'N', resident.municipality, at),
+    number: noticeNumber,
     type: 'notice',
     applicationId: application.id,
     municipality: resident.municipality,

@@ -15,6 +15,10 @@ const KIND = {
   COUNTER_OPERATOR_EXISTS: 'conflict',
   COUNTER_OPERATOR_NOT_FOUND: 'not-found',
   COUNTER_OPERATOR_NOT_LOCKED: 'conflict',
+  /** A supervisor locked the account already. */
+  COUNTER_OPERATOR_ALREADY_LOCKED: 'conflict',
+  /** A supervisor may not lock themselves, nor take their own supervisor role (someone must stay able to manage). */
+  COUNTER_OPERATOR_SELF: 'conflict',
   COUNTER_PASSWORD_TOO_WEAK: 'malformed',
   /** A field of the request is missing or not acceptable; params.field names it, params.problem says how. */
   COUNTER_REQUEST_INVALID: 'malformed',

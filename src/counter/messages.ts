@@ -55,6 +55,16 @@ const MESSAGES: Catalogue = {
     en: 'Operator {operator} is not locked.',
     ko: '직원 {operator}은(는) 잠겨 있지 않습니다.',
   },
+  COUNTER_OPERATOR_ALREADY_LOCKED: {
+    ja: '職員 {operator} は既にロックされています。',
+    en: 'Operator {operator} is already locked.',
+    ko: '직원 {operator}은(는) 이미 잠겨 있습니다.',
+  },
+  COUNTER_OPERATOR_SELF: {
+    ja: '自分自身のアカウントをロックしたり、自分の監督者権限を外したりすることはできません。別の監督者に依頼してください。',
+    en: 'You cannot lock your own account or remove your own supervisor role. Ask another supervisor.',
+    ko: '자신의 계정을 잠그거나 자신의 감독자 권한을 해제할 수 없습니다. 다른 감독자에게 요청하십시오.',
+  },
   COUNTER_PASSWORD_TOO_WEAK: {
     ja: 'パスワードは10文字以上で、英字のみ・数字のみでないものにしてください。',
     en: 'The password must be at least 10 characters and not only letters or only digits.',
@@ -109,7 +119,7 @@ const MESSAGES: Catalogue = {
   COUNTER_FEE_INCORRECT: {
     ja: '発行手数料は{expected}円です（受け取った額: {given}円）。',
     en: 'The issuance fee is {expected} yen (received: {given} yen).',
-    ko: '발행 수수료는 {expected}엔입니다(받은 금액: {given}엔).',
+    ko: '발급 수수료는 {expected}엔입니다(받은 금액: {given}엔).',
   },
   COUNTER_PIN_GUESSABLE: {
     ja: '{pin}に生年月日や同じ数字の繰り返しなど推測されやすいものは使えません。',
@@ -170,12 +180,12 @@ const MESSAGES: Catalogue = {
   COUNTER_ISSUANCE_ABORTED: {
     ja: 'ICカードへの書き込みに失敗しました（{step}）。電子証明書は発行されず、手数料も受領されていません。カードを確認してやり直してください。',
     en: 'Writing the IC card failed ({step}). No certificate was issued and no fee was charged. Check the card and try again.',
-    ko: 'IC 카드 기록에 실패했습니다({step}). 전자증명서는 발행되지 않았고 수수료도 받지 않았습니다. 카드를 확인하고 다시 시도하십시오.',
+    ko: 'IC 카드 기록에 실패했습니다({step}). 전자증명서는 발급되지 않았고 수수료도 받지 않았습니다. 카드를 확인하고 다시 시도하십시오.',
   },
   COUNTER_NOTHING_TO_REVOKE: {
     ja: 'この住民には失効させる有効な電子証明書がありません。',
     en: 'This resident has no live certificate to revoke.',
-    ko: '이 주민에게는 폐지할 유효한 전자증명서가 없습니다.',
+    ko: '이 주민에게는 해지할 유효한 전자증명서가 없습니다.',
   },
   COUNTER_DOCUMENT_NOT_FOUND: {
     ja: '書類 {number} は見つかりません。',
@@ -204,9 +214,9 @@ const MESSAGES: Catalogue = {
     ko: '주소는 「{prefix}」(으)로 시작해야 합니다.',
   },
   RESIDENT_DECEASED: {
-    ja: 'この住民は死亡により消除されています。',
+    ja: 'この住民は死亡により消除されています。記録はこれ以上変更できません。',
     en: 'This resident has died; the record takes no further change.',
-    ko: '이 주민은 사망으로 말소되었습니다.',
+    ko: '이 주민은 사망으로 말소되었습니다. 더 이상 기록을 변경할 수 없습니다.',
   },
   RESIDENT_UNCHANGED: {
     ja: '記録に変更がありません。',
@@ -257,12 +267,12 @@ const MESSAGES: Catalogue = {
   // ---- fallbacks ---------------------------------------------------------------------------------------
   'reader.*': {
     ja: 'カードリーダーまたはICカードに接続できません。装置を確認してください。',
-    en: 'The card reader or the IC card cannot be reached. Check the device.',
+    en: 'Cannot connect to the card reader or the IC card. Check the device.',
     ko: '카드 리더 또는 IC 카드에 연결할 수 없습니다. 장치를 확인하십시오.',
   },
   INTERNAL: {
     ja: 'システム内部でエラーが発生しました。処理は行われていません。',
-    en: 'Internal error. Nothing was done.',
+    en: 'An internal error occurred. Nothing was done.',
     ko: '시스템 내부 오류가 발생했습니다. 처리되지 않았습니다.',
   },
   NOT_FOUND: {
@@ -281,7 +291,7 @@ const MESSAGES: Catalogue = {
 const VALUES: Record<string, Record<string, Record<Language, string>>> = {
   pin: {
     sign: { ja: '署名用電子証明書のパスワード', en: 'signing password', ko: '서명용 전자증명서 비밀번호' },
-    auth: { ja: '利用者証明用電子証明書の暗証番号', en: 'user-authentication PIN', ko: '이용자 증명용 전자증명서 비밀번호' },
+    auth: { ja: '利用者証明用電子証明書の暗証番号', en: 'user-authentication PIN', ko: '이용자 증명용 전자증명서 PIN 번호' },
   },
   step: {
     identity: { ja: '本人確認', en: 'identity check', ko: '본인 확인' },
@@ -291,7 +301,7 @@ const VALUES: Record<string, Record<string, Record<Language, string>>> = {
     'issuer-authentication': { ja: '発行者認証', en: 'issuer authentication', ko: '발행자 인증' },
     'key-generation': { ja: '鍵ペア生成', en: 'key-pair generation', ko: '키쌍 생성' },
     'certificate-writing': { ja: '証明書の書き込み', en: 'writing the certificates', ko: '증명서 기록' },
-    'pin-setting': { ja: 'パスワードの設定', en: 'setting the PINs', ko: '비밀번호 설정' },
+    'pin-setting': { ja: 'パスワードと暗証番号の設定', en: 'setting the password and the PIN', ko: '비밀번호와 PIN 번호 설정' },
     recording: { ja: '記録', en: 'recording', ko: '기록' },
   },
   status: {
@@ -306,9 +316,9 @@ const VALUES: Record<string, Record<string, Record<Language, string>>> = {
     sex: { ja: '性別', en: 'sex', ko: '성별' },
     municipality: { ja: '市区町村', en: 'municipality', ko: '시구정촌' },
     signPin: { ja: '署名用パスワード', en: 'signing password', ko: '서명용 비밀번호' },
-    authPin: { ja: '利用者証明用暗証番号', en: 'user-authentication PIN', ko: '이용자 증명용 비밀번호' },
-    newPin: { ja: '新しいパスワード', en: 'new PIN', ko: '새 비밀번호' },
-    currentPin: { ja: '現在のパスワード', en: 'current PIN', ko: '현재 비밀번호' },
+    authPin: { ja: '利用者証明用暗証番号', en: 'user-authentication PIN', ko: '이용자 증명용 PIN 번호' },
+    newPin: { ja: '新しいパスワード（暗証番号）', en: 'new password or PIN', ko: '새 비밀번호(PIN 번호)' },
+    currentPin: { ja: '現在のパスワード（暗証番号）', en: 'current password or PIN', ko: '현재 비밀번호(PIN 번호)' },
     identity: { ja: '本人確認書類', en: 'photo ID', ko: '본인 확인 서류' },
     'identity.type': { ja: '本人確認書類の種類', en: 'photo ID type', ko: '본인 확인 서류 종류' },
     'identity.number': { ja: '本人確認書類の番号', en: 'photo ID number', ko: '본인 확인 서류 번호' },
@@ -326,9 +336,9 @@ const VALUES: Record<string, Record<string, Record<Language, string>>> = {
     value: { ja: '使えない値です', en: 'not an allowed value', ko: '사용할 수 없는 값입니다' },
     'too-long': { ja: '長すぎます', en: 'too long', ko: '너무 깁니다' },
     'too-short': { ja: '短すぎます', en: 'too short', ko: '너무 짧습니다' },
-    type: { ja: '種類が違います', en: 'wrong type', ko: '형식이 다릅니다' },
+    type: { ja: '種類が違います', en: 'wrong type', ko: '종류가 다릅니다' },
     unknown: { ja: '登録されていません', en: 'unknown', ko: '등록되어 있지 않습니다' },
-    'pin-format': { ja: 'パスワードの規則に合いません', en: 'does not follow the PIN rules', ko: '비밀번호 규칙에 맞지 않습니다' },
+    'pin-format': { ja: 'パスワード（暗証番号）の規則に合いません', en: 'does not follow the password or PIN rules', ko: '비밀번호(PIN 번호) 규칙에 맞지 않습니다' },
     unexpected: { ja: '不要な項目です', en: 'not expected here', ko: '불필요한 항목입니다' },
   },
 };

@@ -53,6 +53,8 @@ export interface OperatorView extends Operator {
   /** A lock-out is running (logins refused until lockedUntil). */
   locked: boolean;
   lockedUntil: string | null;
+  /** A supervisor locked the account (logins refused until a supervisor unlocks it). */
+  suspended: boolean;
   createdAt: string;
 }
 
@@ -93,6 +95,7 @@ export function viewOf(r: OperatorRecord, now: number): OperatorView {
     prefecture: m?.prefecture ?? '',
     locked,
     lockedUntil: locked ? new Date(r.lockedUntil!).toISOString() : null,
+    suspended: r.suspendedAt !== null,
     createdAt: new Date(r.createdAt).toISOString(),
   };
 }
@@ -136,6 +139,7 @@ export class CounterOperators {
       lockedAt: null,
       lockedUntil: null,
       lockouts: 0,
+      suspendedAt: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -174,7 +178,7 @@ export class CounterOperators {
     const now = this.now();
     const login = String(name ?? '').slice(0, 200);
     // A name no operator can have (NAME_PATTERN) is not looked up: it is unknown, with the same answer.
-    const attempt = NAME_PATTERN.test(login) ? await this.deps.store.transaction((tx) => tx.operators.countAttempt(login, (o) => admitAttempt(o, now), now)) : undefined;
+    const attempt = NAME_PATTERN.test(login) ? await this.deps.store.transaction((tx) => tx.operators.countAttempt(login, (o) => (o.suspendedAt !== null ? { admitted: false } : admitAttempt(o, now)), now)) : undefined;
     const admitted = attempt?.decision.admitted === true;
     const ok = await verifyPassword(String(password ?? ''), admitted ? attempt.operator.passwordHash : await decoyHash());
     if (attempt && admitted && ok) {
@@ -185,7 +189,7 @@ export class CounterOperators {
       if (!attempt) return tx.record({ actor: 'anonymous', action: 'counter.login.failed', target: `operator:${login.slice(0, 40)}`, details: { reason: 'unknown' } });
       const o = attempt.operator;
       if (!admitted)
-        return tx.record({ actor: actorOf(o), action: 'counter.login.refused', target: `operator:${o.name}`, details: { reason: 'locked', lockedUntil: o.lockedUntil } });
+        return tx.record({ actor: actorOf(o), action: 'counter.login.refused', target: `operator:${o.name}`, details: o.suspendedAt !== null ? { reason: 'suspended' } : { reason: 'locked', lockedUntil: o.lockedUntil } });
       const counters = attempt.decision.update!;
       return tx.record({
         actor: actorOf(o),
@@ -218,7 +222,7 @@ export class CounterOperators {
     if (!s || s.endedAt !== null || s.expiresAt <= now || s.lastSeenAt + SESSION_IDLE_MS <= now)
       throw new CounterError('COUNTER_SESSION_REQUIRED', 'no valid session: log in again');
     const record = await this.deps.store.operators.get(s.operatorId);
-    if (!record) throw new CounterError('COUNTER_SESSION_REQUIRED', 'no valid session: log in again');
+    if (!record || record.suspendedAt !== null) throw new CounterError('COUNTER_SESSION_REQUIRED', 'no valid session: log in again');
     // A lock-out stops new logins only: an outsider guessing passwords must not end the clerk's work.
     // Idle time counts from the last request; a write per request is cheap at a counter's pace.
     if (now - s.lastSeenAt > 60_000) await this.deps.store.operators.touchSession(s.tokenHash, now);
@@ -233,21 +237,85 @@ export class CounterOperators {
     });
   }
 
-  /** Releases a locked account (a supervisor of the same municipality, or the CLI). */
-  async unlock(name: string, actor: string, by?: Operator): Promise<OperatorView> {
+  /**
+   * An operator another one manages: a supervisor only within their own municipality (a refusal is audited),
+   * the CLI (no `by`) anywhere.
+   */
+  private async managed(name: string, action: string, by?: Operator): Promise<OperatorRecord> {
     const record = await this.byName(name);
     if (by && by.municipality !== record.municipality) {
       await this.deps.store.transaction((tx) =>
-        tx.record({ actor: actorOf(by), action: 'counter.refused', target: `operator:${name}`, details: { reason: 'out-of-scope', attempted: 'operator.unlock', municipality: record.municipality } }),
+        tx.record({ actor: actorOf(by), action: 'counter.refused', target: `operator:${name}`, details: { reason: 'out-of-scope', attempted: action, municipality: record.municipality } }),
       );
       throw new CounterError('COUNTER_OUT_OF_SCOPE', `operator ${name} belongs to another municipality`, { municipality: record.municipality, operatorMunicipality: by.municipality });
     }
+    return record;
+  }
+
+  private async view(id: string): Promise<OperatorView> {
+    return viewOf((await this.deps.store.operators.get(id))!, this.now());
+  }
+
+  /**
+   * Releases a locked account (a supervisor of the same municipality, or the CLI): a supervisor's lock, or a
+   * lock-out after failed logins that is still running.
+   */
+  async unlock(name: string, actor: string, by?: Operator): Promise<OperatorView> {
+    const record = await this.managed(name, 'operator.unlock', by);
     const now = this.now();
     await this.deps.store.transaction(async (tx) => {
-      if (!(await tx.operators.unlock(record.id, now))) throw new CounterError('COUNTER_OPERATOR_NOT_LOCKED', `operator ${name} is not locked`, { operator: name });
+      const released = (await tx.operators.setSuspended(record.id, null, now)) || (await tx.operators.unlock(record.id, now));
+      if (!released) throw new CounterError('COUNTER_OPERATOR_NOT_LOCKED', `operator ${name} is not locked`, { operator: name });
       await tx.record({ actor, action: 'counter.operator.unlock', target: `operator:${name}`, details: {} });
     });
-    return viewOf((await this.deps.store.operators.get(record.id))!, now);
+    return this.view(record.id);
+  }
+
+  /** Locks an account until a supervisor unlocks it: logins are refused and its open sessions end. */
+  async lock(name: string, actor: string, by?: Operator): Promise<OperatorView> {
+    const record = await this.managed(name, 'operator.lock', by);
+    if (by && by.id === record.id) throw new CounterError('COUNTER_OPERATOR_SELF', `${name} cannot lock their own account`, { operator: name });
+    const now = this.now();
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.operators.setSuspended(record.id, now, now))) throw new CounterError('COUNTER_OPERATOR_ALREADY_LOCKED', `operator ${name} is already locked`, { operator: name });
+      const sessions = await tx.operators.endSessionsOf(record.id, now);
+      await tx.record({ actor, action: 'counter.operator.lock', target: `operator:${name}`, details: { sessionsEnded: sessions } });
+    });
+    return this.view(record.id);
+  }
+
+  /** Makes an operator a clerk or a supervisor. A supervisor cannot take their own role away. */
+  async setRole(name: string, role: OperatorRole, actor: string, by?: Operator): Promise<OperatorView> {
+    if (role !== 'clerk' && role !== 'supervisor')
+      throw new CounterError('COUNTER_REQUEST_INVALID', `the role must be clerk or supervisor, not ${JSON.stringify(role)}`, { field: 'role', problem: 'value' });
+    const record = await this.managed(name, 'operator.role', by);
+    if (by && by.id === record.id && role !== 'supervisor') throw new CounterError('COUNTER_OPERATOR_SELF', `${name} cannot remove their own supervisor role`, { operator: name });
+    if (record.role === role) return this.view(record.id);
+    const now = this.now();
+    await this.deps.store.transaction(async (tx) => {
+      await tx.operators.setRole(record.id, role, now);
+      await tx.record({ actor, action: 'counter.operator.role', target: `operator:${name}`, details: { from: record.role, to: role } });
+    });
+    return this.view(record.id);
+  }
+
+  /**
+   * Sets a new password for an operator who forgot theirs (told to them in person): it must meet the
+   * password rule; a lock-out is cleared and the operator's open sessions end.
+   */
+  async resetPassword(name: string, password: string, actor: string, by?: Operator): Promise<OperatorView> {
+    const record = await this.managed(name, 'operator.password', by);
+    const problem = passwordProblem(password ?? '');
+    if (problem) throw new CounterError('COUNTER_PASSWORD_TOO_WEAK', `the password must have ${problem}`, { rule: problem });
+    const passwordHash = await hashPassword(password);
+    const now = this.now();
+    await this.deps.store.transaction(async (tx) => {
+      await tx.operators.setPassword(record.id, passwordHash, now);
+      await tx.operators.unlock(record.id, now);
+      const sessions = await tx.operators.endSessionsOf(record.id, now);
+      await tx.record({ actor, action: 'counter.operator.password', target: `operator:${name}`, details: { sessionsEnded: sessions } });
+    });
+    return this.view(record.id);
   }
 
   async setLanguage(operator: Operator, language: Language): Promise<Operator> {

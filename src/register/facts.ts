@@ -13,7 +13,7 @@ import { addressPrefix, municipalityByCode, type Municipality } from './municipa
 function refuse(p: ResidentFactProblem | undefined, m?: Municipality, address?: string): void {
   if (!p) return;
   if (p.code === 'ADDRESS_OUTSIDE_MUNICIPALITY' && m)
-    throw new RegisterError('ADDRESS_OUTSIDE_MUNICIPALITY', p.message, { address: address ?? '', municipality: m.code, prefix: addressPrefix(m) });
+    throw new RegisterError('ADDRESS_OUTSIDE_MUNICIPALITY', p.message, { field: 'address', address: address ?? '', municipality: m.code, prefix: addressPrefix(m) });
   throw new RegisterError('RESIDENT_INVALID', p.message, { field: p.field });
 }
 
@@ -67,7 +67,7 @@ export function checkDate(value: string, field: string, today: string, notBefore
 
 export function requireMunicipality(code: string): Municipality {
   const m = municipalityByCode(code);
-  if (!m) throw new RegisterError('MUNICIPALITY_UNKNOWN', `no municipality with code ${JSON.stringify(code)} in the register (see jpki register municipalities)`, { municipality: code });
+  if (!m) throw new RegisterError('MUNICIPALITY_UNKNOWN', `no municipality with code ${JSON.stringify(code)} in the register (see jpki register municipalities)`, { field: 'municipality', municipality: code });
   return m;
 }
 

@@ -225,13 +225,23 @@ export class ResidentRegister {
     });
   }
 
-  async find(id: string): Promise<Resident | undefined> {
-    return this.deps.store.residents.get(id);
+  /**
+   * A resident named either way (issue 11): the register's internal id (`R…`) or the resident-record code
+   * (住民票コード, 11 digits) that the counter terminal and every paper show.
+   */
+  async find(ref: string, sql: Pick<RegisterTx, 'residents'> = this.deps.store): Promise<Resident | undefined> {
+    if (/^\d{11}$/.test(ref)) return sql.residents.byRecordCode(ref);
+    return sql.residents.get(ref);
   }
 
-  async get(id: string, sql: Pick<RegisterTx, 'residents'> = this.deps.store): Promise<Resident> {
-    const r = await sql.residents.get(id);
-    if (!r) throw new RegisterError('RESIDENT_NOT_FOUND', `no resident with id ${JSON.stringify(id)} in the register`, { residentId: id });
+  async get(ref: string, sql: Pick<RegisterTx, 'residents'> = this.deps.store): Promise<Resident> {
+    const r = await this.find(ref, sql);
+    if (!r)
+      throw new RegisterError(
+        'RESIDENT_NOT_FOUND',
+        /^\d{11}$/.test(ref) ? `no resident with the resident-record code ${ref} in the register` : `no resident with id ${JSON.stringify(ref)} in the register`,
+        { residentId: ref },
+      );
     return r;
   }
 
@@ -239,9 +249,9 @@ export class ResidentRegister {
     return this.deps.store.residents.search(q);
   }
 
-  async events(id: string): Promise<ResidentEventRecord[]> {
-    await this.get(id);
-    return this.deps.store.residents.events(id);
+  async events(ref: string): Promise<ResidentEventRecord[]> {
+    const r = await this.get(ref);
+    return this.deps.store.residents.events(r.id);
   }
 
   /** Change events after `afterId`, oldest first: the feed the CA follows. */

@@ -18,6 +18,8 @@ export interface OperatorRecord {
   lockedUntil: number | null;
   /** Lock-outs since the last successful login: each one lasts twice as long as the one before. */
   lockouts: number;
+  /** When a supervisor locked the account (null: not suspended); it lasts until they unlock it. */
+  suspendedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -43,6 +45,7 @@ interface Row {
   locked_at: number | null;
   locked_until: number | null;
   lockouts: number;
+  suspended_at?: number | null;
   created_at: number;
   updated_at: number;
   [k: string]: unknown;
@@ -70,6 +73,7 @@ const fromRow = (r: Row): OperatorRecord => ({
   lockedAt: r.locked_at === null ? null : Number(r.locked_at),
   lockedUntil: r.locked_until === null || r.locked_until === undefined ? null : Number(r.locked_until),
   lockouts: Number(r.lockouts ?? 0),
+  suspendedAt: r.suspended_at === null || r.suspended_at === undefined ? null : Number(r.suspended_at),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -163,6 +167,19 @@ export class OperatorRepository {
       at,
       id,
     ]);
+  }
+
+  /** Suspends (`at`) or reinstates (null) an account. Returns false when it was already so. */
+  async setSuspended(id: string, suspendedAt: number | null, at: number): Promise<boolean> {
+    const n =
+      suspendedAt === null
+        ? await this.sql.execute('UPDATE counter_operators SET suspended_at = NULL, failed_logins = 0, locked_at = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND suspended_at IS NOT NULL', [at, id])
+        : await this.sql.execute('UPDATE counter_operators SET suspended_at = ?, updated_at = ? WHERE id = ? AND suspended_at IS NULL', [suspendedAt, at, id]);
+    return n === 1;
+  }
+
+  async setRole(id: string, role: OperatorRole, at: number): Promise<void> {
+    await this.sql.execute('UPDATE counter_operators SET role = ?, updated_at = ? WHERE id = ?', [role, at, id]);
   }
 
   async setPassword(id: string, passwordHash: string, at: number): Promise<void> {

@@ -79,7 +79,7 @@ describe.runIf(needs('Chromium (/usr/bin/chromium)', chromiumAvailable()))('the 
     await page.locator('html[lang="en"]').waitFor();
     expect(await page.locator('h1').textContent()).toBe('JPKI portal (公的個人認証サービス)');
     await page.locator('select[name="lang"]').selectOption('ko');
-    expect(await page.locator('h2').first().textContent()).toBe('자체 서명 인증서 지문과 CRL');
+    expect(await page.locator('h2').first().textContent()).toBe('자기 서명 인증서 지문과 CRL');
   });
 
   it('the online window allows the agent, and only it, in its Content-Security-Policy', async () => {

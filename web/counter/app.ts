@@ -1,16 +1,19 @@
 import { ApiClient, ApiError } from '../shared/api.js';
 import { clear, focusHeading, h, Ui } from '../shared/dom.js';
 import { showError } from '../shared/forms.js';
-import { I18n, savedLanguage } from '../shared/i18n.js';
+import { I18n } from '../shared/i18n.js';
 import { languageSwitch } from '../shared/language-switch.js';
 import { sharedMessages } from '../shared/messages.js';
 import type { Key, Session, Terminal, View } from './context.js';
 import { counterMessages } from './messages.js';
+import { supervisorMessages } from './supervisor-messages.js';
 import type { MeAnswer } from './types.js';
 import { issuanceView, newIssuanceView } from './views/issuance.js';
 import { ledgerView } from './views/ledger.js';
 import { loginView } from './views/login.js';
+import { operatorsView } from './views/operators.js';
 import { pinServicesView } from './views/pin-services.js';
+import { moveInView, registerChangesView } from './views/register-changes.js';
 import { residentView } from './views/resident.js';
 import { residentsView } from './views/residents.js';
 import { revocationView } from './views/revocation.js';
@@ -21,12 +24,15 @@ import { revocationView } from './views/revocation.js';
  */
 const ROUTES: [RegExp, View][] = [
   [/^\/residents$/, residentsView],
+  [/^\/residents\/new$/, moveInView],
   [/^\/residents\/([^/]+)$/, residentView],
   [/^\/residents\/([^/]+)\/issue$/, newIssuanceView],
   [/^\/residents\/([^/]+)\/revoke$/, revocationView],
   [/^\/residents\/([^/]+)\/pins$/, pinServicesView],
+  [/^\/residents\/([^/]+)\/changes$/, registerChangesView],
   [/^\/issuances\/([^/]+)$/, issuanceView],
   [/^\/ledger$/, ledgerView],
+  [/^\/operators$/, operatorsView],
 ];
 
 function parseHash(): { path: string; query: URLSearchParams } {
@@ -36,7 +42,7 @@ function parseHash(): { path: string; query: URLSearchParams } {
 }
 
 export async function startCounter(root: HTMLElement): Promise<void> {
-  const i18n = new I18n<Key>(I18n.merge(sharedMessages, counterMessages));
+  const i18n = new I18n<Key>(I18n.merge(I18n.merge(sharedMessages, counterMessages), supervisorMessages));
   const ui = new Ui<Key>(i18n);
   const session: Session = { operator: null, csrfToken: null };
   const api = new ApiClient({
@@ -108,7 +114,14 @@ export async function startCounter(root: HTMLElement): Promise<void> {
       h(
         'nav',
         { class: 'main-nav' },
-        h('ul', null, h('li', null, ui.key(h('a', { attrs: { href: '#/residents' } }), 'nav.residents')), h('li', null, ui.key(h('a', { attrs: { href: '#/ledger' } }), 'nav.ledger'))),
+        h(
+          'ul',
+          null,
+          h('li', null, ui.key(h('a', { attrs: { href: '#/residents' } }), 'nav.residents')),
+          h('li', null, ui.key(h('a', { attrs: { href: '#/ledger' } }), 'nav.ledger')),
+          // the supervisor's screens (the API refuses them to clerks all the same)
+          op.role === 'supervisor' ? h('li', null, ui.key(h('a', { attrs: { href: '#/operators' } }), 'nav.operators')) : null,
+        ),
       ),
       'aria-label',
       'nav.label',
@@ -171,7 +184,6 @@ export async function startCounter(root: HTMLElement): Promise<void> {
     const me = await api.get<MeAnswer>('/me');
     session.operator = me.operator;
     session.csrfToken = me.csrfToken;
-    if (!savedLanguage() && !new URLSearchParams(location.search).get('lang')) i18n.setLanguage(me.operator.language, false);
     drawHeader();
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;

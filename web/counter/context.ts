@@ -2,9 +2,10 @@ import type { ApiClient, ApiError } from '../shared/api.js';
 import type { Ui } from '../shared/dom.js';
 import type { SharedKey } from '../shared/messages.js';
 import type { CounterKey } from './messages.js';
+import type { SupervisorKey } from './supervisor-messages.js';
 import type { OperatorView } from './types.js';
 
-export type Key = CounterKey | SharedKey;
+export type Key = CounterKey | SupervisorKey | SharedKey;
 
 /** The logged-in operator and the CSRF token of the cookie session (kept in memory only; GET /me gives it again). */
 export interface Session {

@@ -17,7 +17,15 @@ export interface OperatorView {
   language: 'ja' | 'en' | 'ko';
   locked: boolean;
   lockedUntil: string | null;
+  /** A supervisor locked the account. */
+  suspended: boolean;
   createdAt: string;
+}
+
+export interface RegisterChangeResult {
+  resident: ResidentView;
+  event: { type: string; version: number; effectiveOn: string; changedFacts: string[]; moveScope?: string };
+  revoked: { kind: string; caId: string; serial: string; reason: string }[];
 }
 
 export interface LoginAnswer {

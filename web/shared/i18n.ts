@@ -39,10 +39,23 @@ export function savedLanguage(): Language | undefined {
   }
 }
 
-/** `?lang=` of the page, else the choice saved on this browser, else Japanese. */
+/** The first of the browser's preferred languages (`navigator.languages`: ko-KR → ko) that the pages have. */
+export function browserLanguage(preferred: readonly string[] = typeof navigator === 'undefined' ? [] : navigator.languages): Language | undefined {
+  for (const tag of preferred) {
+    const primary = tag.toLowerCase().split('-')[0];
+    if (isLanguage(primary)) return primary;
+  }
+  return undefined;
+}
+
+/**
+ * `?lang=` of the page, else the choice saved on this browser (the switch), else the browser's own language,
+ * else Japanese. An operator's setting on the server does not decide what a browser shows (issue 11): a
+ * fresh browser opens in its user's language until they choose another one.
+ */
 export function initialLanguage(): Language {
   const q = new URLSearchParams(location.search).get('lang');
-  return isLanguage(q) ? q : (savedLanguage() ?? 'ja');
+  return isLanguage(q) ? q : (savedLanguage() ?? browserLanguage() ?? 'ja');
 }
 
 export function fill(template: string, params: Params = {}): string {

@@ -17,7 +17,7 @@ import {
   type PhotoId,
 } from '../../counter/index.js';
 import { cardFabricationSecret } from '../../reader/index.js';
-import { globalOptions } from '../global-options.js';
+import { RESIDENT_OPTION_HELP, globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
 import type { Services } from '../../compose/services.js';
 import { print, printJson, printTable } from '../output.js';
@@ -40,7 +40,7 @@ interface DeskOptions {
 function withDesk(cmd: Command, opts: { device?: boolean } = {}): Command {
   cmd
     .requiredOption('--operator <name>', 'the operator at the counter (password from JPKI_OPERATOR_PASSWORD or a prompt)')
-    .requiredOption('--resident <id>', 'resident id (jpki register list)')
+    .requiredOption('--resident <id>', RESIDENT_OPTION_HELP)
     .requiredOption('--id-type <type>', `photo ID shown: ${PHOTO_ID_TYPES.join(', ')}`)
     .requiredOption('--id-number <number>', 'number of the photo ID')
     .option('--phone <number>', "the resident's contact number, as written on the form")
@@ -105,7 +105,8 @@ export function registerCounter(program: Command): void {
       await issuance.fee(op, app.number, { amount: 500 }, runKey());
       const done = (await issuance.device(op, app.number, { device, signPin, authPin }, runKey())).result;
       if (o.json) return printJson(done);
-      print(`issued to ${form.name} (${o.resident}) on card ${done.cardId} by ${done.certificates.sign.caId}`);
+      const resident = await s.register.get(app.residentId);
+      print(`issued to ${form.name} (${resident.id}, record code ${resident.recordCode}) on card ${done.cardId} by ${done.certificates.sign.caId}`);
       print(`  signing certificate              ${done.certificates.sign.serial} (until ${done.certificates.sign.notAfter})`);
       print(`  user-authentication certificate  ${done.certificates.auth.serial}`);
       for (const x of done.superseded) print(`  superseded ${x.kind} certificate ${x.serial}`);

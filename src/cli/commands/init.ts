@@ -82,7 +82,7 @@ async function differences(o: InitCliOptions, cmd: Command, g: GlobalOptions, sa
     out.push(`--db ${g.databaseUrl} (its database is ${saved.databaseUrl ?? join(g.dataDir, 'jpki.sqlite')})`);
   if (given('publicUrl') && o.publicUrl !== saved.publicUrl) out.push(`--public-url ${o.publicUrl} (it has ${saved.publicUrl ?? 'none: the server\u2019s own address'})`);
   if (given('keyAlgorithm')) {
-    const [{ parseKeySpec }, { specOfKeyObject, describeSpec }, { createPublicKey, X509Certificate }] = await Promise.all([
+    const [{ parseKeySpec }, { specOfKeyObject, describeSpec }, { X509Certificate }] = await Promise.all([
       import('../../pki/signer.js'),
       import('../../kms/keys.js'),
       import('node:crypto'),
@@ -90,7 +90,7 @@ async function differences(o: InitCliOptions, cmd: Command, g: GlobalOptions, sa
     const wanted = parseKeySpec(o.keyAlgorithm);
     const first = (await s.ca.list())[0];
     if (wanted && first) {
-      const have = specOfKeyObject(createPublicKey(new X509Certificate(first.certificate).publicKey.export({ type: 'spki', format: 'der' }), ));
+      const have = specOfKeyObject(new X509Certificate(first.certificate).publicKey);
       if (describeSpec(have) !== describeSpec(wanted)) out.push(`--key-algorithm ${o.keyAlgorithm} (its CA keys are ${describeSpec(have)})`);
     }
   }

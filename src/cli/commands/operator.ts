@@ -73,13 +73,13 @@ export function registerOperator(program: Command): void {
       withServices(globalOptions(cmd), async (s) => {
         const list = await s.counter.operators.list(o.municipality);
         if (o.json) return printJson(list);
-        printTable([['NAME', 'MUNICIPALITY', 'ROLE', 'LANG', 'LOCKED'], ...list.map((x) => [x.name, `${x.municipality} ${x.municipalityName}`, x.role, x.language, x.locked ? 'yes' : '-'])]);
+        printTable([['NAME', 'MUNICIPALITY', 'ROLE', 'LANG', 'LOCKED'], ...list.map((x) => [x.name, `${x.municipality} ${x.municipalityName}`, x.role, x.language, x.suspended ? 'locked' : x.locked ? `until ${x.lockedUntil}` : '-'])]);
       }),
     );
 
   operator
     .command('unlock')
-    .description('release an account locked after too many failed logins')
+    .description('release an account locked by a supervisor or after too many failed logins')
     .argument('<name>', 'operator name')
     .action(async (name: string, _o: unknown, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
@@ -87,4 +87,39 @@ export function registerOperator(program: Command): void {
         print(`unlocked ${o.name}`);
       }),
     );
+
+  operator
+    .command('lock')
+    .description('lock an account until it is unlocked (logins refused, open sessions ended)')
+    .argument('<name>', 'operator name')
+    .action(async (name: string, _o: unknown, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const o = await s.counter.operators.lock(name, 'cli');
+        print(`locked ${o.name}`);
+      }),
+    );
+
+  operator
+    .command('role')
+    .description('make an operator a clerk or a supervisor')
+    .argument('<name>', 'operator name')
+    .argument('<role>', 'clerk or supervisor')
+    .action(async (name: string, role: string, _o: unknown, cmd: Command) =>
+      withServices(globalOptions(cmd), async (s) => {
+        const o = await s.counter.operators.setRole(name, role as 'clerk', 'cli');
+        print(`${o.name} is now a ${o.role}`);
+      }),
+    );
+
+  operator
+    .command('password')
+    .description('set a new password for an operator (from JPKI_OPERATOR_PASSWORD or a prompt); ends their sessions')
+    .argument('<name>', 'operator name')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const password = await secret('JPKI_OPERATOR_PASSWORD', `new password for ${name}`, { confirm: true });
+      await withServices(globalOptions(cmd), async (s) => {
+        const o = await s.counter.operators.resetPassword(name, password, 'cli');
+        print(`new password set for ${o.name}`);
+      });
+    });
 }

@@ -7,7 +7,7 @@ import { JpkiError } from '../../common/errors.js';
 import { residentView, type RegisterChangeResult } from '../../counter/index.js';
 import { MUNICIPALITIES, RENAME_REASONS, residentsFromCsv, type RenameReason } from '../../register/index.js';
 import { prefectureByCode } from '../../pki/prefectures.js';
-import { globalOptions } from '../global-options.js';
+import { RESIDENT_OPTION_HELP, globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
 import { print, printJson, printTable } from '../output.js';
 import { wholeNumber } from '../option-values.js';
@@ -16,7 +16,7 @@ const REASON_NAMES: Record<number, string> = { 0: 'unspecified', 1: 'keyCompromi
 
 function printChange(r: RegisterChangeResult, json?: boolean): void {
   if (json) return printJson(r);
-  print(`${r.event.type}${r.event.moveScope ? ` (${r.event.moveScope})` : ''} of resident ${r.resident.id} recorded as version ${r.event.version}, effective ${r.event.effectiveOn}`);
+  print(`${r.event.type}${r.event.moveScope ? ` (${r.event.moveScope})` : ''} of resident ${r.resident.id} (record code ${r.resident.recordCode}) recorded as version ${r.event.version}, effective ${r.event.effectiveOn}`);
   if (r.event.changedFacts.length) print(`certified facts changed: ${r.event.changedFacts.join(', ')}`);
   if (r.revoked.length === 0) print('no live certificate was affected');
   for (const c of r.revoked) print(`revoked ${c.kind} certificate ${c.serial} of ${c.caId} (${c.reason})`);
@@ -31,7 +31,7 @@ export function registerRegister(program: Command): void {
 
   register
     .command('add')
-    .description("enter a resident; prints the resident's id")
+    .description("enter a resident; prints the resident's id (R…), and on a terminal the resident-record code (住民票コード); --json gives both")
     .requiredOption('--name <name>', 'surname and given name, separated by a space (stored with a full-width space)')
     .requiredOption('--birth <date>', 'date of birth, YYYY-MM-DD')
     .requiredOption('--sex <code>', '1 (male) or 2 (female)')
@@ -62,6 +62,8 @@ export function registerRegister(program: Command): void {
           );
           if (o.json) return printJson(residentView(r));
           print(r.id);
+          // for a person at a terminal, the code the papers show too; a script reading stdout gets the id alone
+          if (process.stderr.isTTY) process.stderr.write(`resident-record code (住民票コード) ${r.recordCode}\n`);
         }),
     );
 
@@ -87,14 +89,14 @@ export function registerRegister(program: Command): void {
         );
         if (o.json) return printJson(added.map(residentView));
         print(`imported ${added.length} residents`);
-        for (const r of added) print(`${r.id}\t${r.municipality}\t${r.name}`);
+        for (const r of added) print(`${r.id}\t${r.recordCode}\t${r.municipality}\t${r.name}`);
       });
     });
 
   register
     .command('show')
     .description('a resident with certificates and every register event')
-    .requiredOption('--resident <id>', 'resident id')
+    .requiredOption('--resident <id>', RESIDENT_OPTION_HELP)
     .option('--json', 'machine-readable output')
     .action(async (o: { resident: string; json?: boolean }, cmd: Command) =>
       withServices(globalOptions(cmd), async (s) => {
@@ -131,7 +133,7 @@ export function registerRegister(program: Command): void {
       withServices(globalOptions(cmd), async (s) => {
         const list = (await s.register.search({ ...(o.municipality ? { municipality: o.municipality } : {}), ...(o.search ? { text: o.search } : {}), limit: o.limit })).map(residentView);
         if (o.json) return printJson(list);
-        printTable([['ID', 'NAME', 'BORN', 'MUNICIPALITY', 'STATUS'], ...list.map((r) => [r.id, r.name, r.dateOfBirth, `${r.municipality} ${r.municipalityName}`, r.status])]);
+        printTable([['ID', 'RECORD CODE', 'NAME', 'BORN', 'MUNICIPALITY', 'STATUS'], ...list.map((r) => [r.id, r.recordCode, r.name, r.dateOfBirth, `${r.municipality} ${r.municipalityName}`, r.status])]);
       }),
     );
 
@@ -145,7 +147,7 @@ export function registerRegister(program: Command): void {
   register
     .command('move')
     .description('a new address (within the municipality, or to another one with --municipality); revokes the signing certificate')
-    .requiredOption('--resident <id>', 'resident id')
+    .requiredOption('--resident <id>', RESIDENT_OPTION_HELP)
     .requiredOption('--address <address>', 'the new address')
     .option('--municipality <code>', 'the municipality moved to (default: the same one)')
     .option('--address-substitute <flags>', 'substitute flags of the new address')
@@ -168,7 +170,7 @@ export function registerRegister(program: Command): void {
   register
     .command('rename')
     .description('a new name (marriage…); revokes the signing certificate')
-    .requiredOption('--resident <id>', 'resident id')
+    .requiredOption('--resident <id>', RESIDENT_OPTION_HELP)
     .requiredOption('--name <name>', 'the new name')
     .option('--name-substitute <flags>', 'substitute flags of the new name')
     .option('--reason <reason>', RENAME_REASONS.join(', '), 'marriage')
@@ -193,7 +195,7 @@ export function registerRegister(program: Command): void {
   register
     .command('correct')
     .description('correct a recording error (only the fields given); a changed certified fact revokes the signing certificate')
-    .requiredOption('--resident <id>', 'resident id')
+    .requiredOption('--resident <id>', RESIDENT_OPTION_HELP)
     .requiredOption('--reason <text>', 'what was wrong')
     .option('--name <name>')
     .option('--name-substitute <flags>')
@@ -226,7 +228,7 @@ export function registerRegister(program: Command): void {
   register
     .command('death')
     .description('record a death; revokes both certificates')
-    .requiredOption('--resident <id>', 'resident id')
+    .requiredOption('--resident <id>', RESIDENT_OPTION_HELP)
     .option('--on <date>', 'the day of death (default today)')
     .option('--json', 'machine-readable output')
     .action(async (o: { resident: string; on?: string; json?: boolean }, cmd: Command) =>

@@ -6,6 +6,7 @@ import { languageSwitch } from '../../shared/language-switch.js';
 import { sharedMessages } from '../../shared/messages.js';
 import type { Key } from '../context.js';
 import { counterMessages } from '../messages.js';
+import { supervisorMessages } from '../supervisor-messages.js';
 import { certificateCopyPaper } from './certificate-copy.js';
 import { noticePaper } from './notice.js';
 import type { Paper } from './paper.js';
@@ -25,7 +26,7 @@ const PAPERS: Record<string, Paper<never>> = {
 };
 
 async function startPrint(): Promise<void> {
-  const i18n = new I18n<Key>(I18n.merge(sharedMessages, counterMessages));
+  const i18n = new I18n<Key>(I18n.merge(I18n.merge(sharedMessages, counterMessages), supervisorMessages));
   const ui = new Ui<Key>(i18n);
   const api = new ApiClient({ base: '/api/counter', language: () => i18n.lang, networkMessage: () => ui.t('common.network'), httpMessage: (status) => ui.t('common.http', { status }) });
   const toolbar = document.getElementById('toolbar')!;

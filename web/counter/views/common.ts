@@ -43,11 +43,25 @@ export function paperLink(t: Terminal, paper: 'certificate-copy' | 'usage-guide'
   return a;
 }
 
-/** What a failed submission shows: the server's refusal, or the login screen when the session ended. */
-export function failure(t: Terminal, region: HTMLElement): (e: ApiError) => void {
+/**
+ * What a failed submission shows: the server's refusal, or the login screen when the session ended. A
+ * refusal that names a field (`params.field`: `address`, `form.address`, `newPin`…) is also shown beside
+ * that field of `form`, which is marked invalid and focused.
+ */
+export function failure(t: Terminal, region: HTMLElement, form?: HTMLElement): (e: ApiError) => void {
   return (e) => {
-    if (e.code === 'COUNTER_SESSION_REQUIRED') t.sessionEnded(e);
-    else showError(region, e);
+    if (e.code === 'COUNTER_SESSION_REQUIRED') return t.sessionEnded(e);
+    showError(region, e);
+    const named = typeof e.params.field === 'string' ? e.params.field.split('.').at(-1) : undefined;
+    if (!form || !named) return;
+    const control = Array.from(form.querySelectorAll<HTMLInputElement | HTMLSelectElement>(`[name="${CSS.escape(named)}"]`)).find((c) => !c.closest('[hidden]'));
+    const error = control?.dataset.errorId ? document.getElementById(control.dataset.errorId) : null;
+    if (!control || !error) return;
+    control.setAttribute('aria-invalid', 'true');
+    delete error.dataset.i18n;
+    error.textContent = e.message;
+    error.dataset.serverError = e.code;
+    control.focus();
   };
 }
 
@@ -126,8 +140,12 @@ export function photoIdFields(t: Terminal): { element: HTMLElement; read(): { ty
 
 // ---- the key-pair generation device ---------------------------------------------------------------------
 
-/** The counter's devices with the card each holds now ("is the card in?"), re-checked on demand. */
-export function deviceChooser(t: Terminal): { element: HTMLElement; read(): string | undefined; ready: Promise<void> } {
+/**
+ * The counter's devices with the card each holds now ("is the card in?"), re-checked on demand. For a new
+ * issuance (`expect: 'blank'`) a card that already holds certificates is a warning: issuing onto it
+ * replaces what it holds.
+ */
+export function deviceChooser(t: Terminal, expect: 'blank' | 'issued' = 'issued'): { element: HTMLElement; read(): string | undefined; ready: Promise<void> } {
   const select = h('select', { attrs: { name: 'device' } });
   const status = h('p', { class: 'device-status', attrs: { 'aria-live': 'polite' } });
   const check = t.ui.key(h('button', { class: 'secondary', attrs: { type: 'button' } }), 'device.check');
@@ -145,7 +163,13 @@ export function deviceChooser(t: Terminal): { element: HTMLElement; read(): stri
     try {
       const d = await t.api.get<DeviceStatus>(`/devices/${encodeURIComponent(select.value)}`);
       status.dataset.cardPresent = String(d.cardPresent);
-      if (d.cardPresent) status.replaceChildren(t.ui.txt(d.blank ? 'device.card.blank' : 'device.card.issued', { cardId: d.cardId ?? '' }));
+      status.classList.remove('alert', 'warning');
+      delete status.dataset.warning;
+      if (d.cardPresent && !d.blank && expect === 'blank') {
+        status.classList.add('alert', 'warning');
+        status.dataset.warning = 'card-not-blank';
+        status.replaceChildren(t.ui.txt('device.card.notBlank', { cardId: d.cardId ?? '' }));
+      } else if (d.cardPresent) status.replaceChildren(t.ui.txt(d.blank ? 'device.card.blank' : 'device.card.issued', { cardId: d.cardId ?? '' }));
       else if (d.problem) status.replaceChildren(t.ui.txt('device.card.problem', { code: d.problem.code }));
       else status.replaceChildren(t.ui.txt('device.card.none'));
     } catch (e) {

@@ -46,7 +46,7 @@ export async function newIssuanceView(t: Terminal, [residentId]: string[]): Prom
     collect: () => form.read(),
     send: (payload, key) => t.api.post<ApplicationView>('/issuances', { residentId: resident.id, form: payload }, { idempotencyKey: key }),
     done: (app) => t.go(`#/issuances/${encodeURIComponent(app.number)}`),
-    failed: failure(t, messages),
+    failed: failure(t, messages, el),
   });
   return page(t, 'issue.title', undefined, t.ui.key(h('p', { class: 'applicant' }), 'issue.for', { name: resident.name }), stepIndicator(t, 'form'), messages, el);
 }
@@ -98,7 +98,7 @@ export async function issuanceView(t: Terminal, [number]: string[]): Promise<HTM
       return f;
     }
     // the key-pair generation device: the resident sets both secrets, the card makes both key pairs
-    const device = deviceChooser(t);
+    const device = deviceChooser(t, 'blank');
     const sign = newPinFields(t, () => 'sign', { first: () => 'pin.sign', second: () => 'pin.sign.confirm' }, 'signPin');
     const auth = newPinFields(t, () => 'auth', { first: () => 'pin.auth', second: () => 'pin.auth.confirm' }, 'authPin');
     const secrets = h('fieldset', { class: 'secrets' }, t.ui.key(h('legend'), 'device.secrets'), t.ui.key(h('p', { class: 'hint' }), 'device.resident'), sign.element, auth.element, t.ui.key(h('p', { class: 'hint' }), 'pin.guessable'));
@@ -130,7 +130,7 @@ export async function issuanceView(t: Terminal, [number]: string[]): Promise<HTM
       },
       send,
       done,
-      failed: failure(t, messages),
+      failed: failure(t, messages, f),
     });
   }
 

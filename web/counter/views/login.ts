@@ -1,15 +1,14 @@
 import type { ApiError } from '../../shared/api.js';
 import { h } from '../../shared/dom.js';
 import { field, input, messageRegion, showError, showKeyed } from '../../shared/forms.js';
-import { savedLanguage } from '../../shared/i18n.js';
 import type { Terminal } from '../context.js';
 import type { LoginAnswer } from '../types.js';
 import { page, required, submitButton } from './common.js';
 
 /**
  * Operator login: name and password, a cookie session (HttpOnly, SameSite=Strict) plus the CSRF token the
- * API returns for writes. The operator's language setting becomes the terminal's, unless a language was
- * chosen on this browser, which is then saved as the operator's setting.
+ * API returns for writes. The language stays the one the terminal shows (the browser's choice or its own
+ * language, web/shared/i18n.ts), which is then saved as the operator's setting.
  */
 export async function loginView(t: Terminal, _params: string[], query: URLSearchParams, refusal?: ApiError): Promise<HTMLElement> {
   const name = input({ name: 'name', autocomplete: 'username', required: true, maxlength: 40 });
@@ -33,9 +32,12 @@ export async function loginView(t: Terminal, _params: string[], query: URLSearch
         const { data } = await t.api.post<LoginAnswer>('/login', { name: n, password: p, session: 'cookie' });
         t.session.operator = data.operator;
         t.session.csrfToken = data.csrfToken;
-        const chosen = savedLanguage();
-        if (chosen && chosen !== data.operator.language) await t.api.post('/me/language', { language: chosen });
-        else if (!chosen) t.ui.i18n.setLanguage(data.operator.language, false);
+        // The terminal keeps the language it shows (chosen on this browser, or the browser's own): the
+        // operator's setting follows it, so the API's messages without ?lang= are in it too.
+        if (t.ui.i18n.lang !== data.operator.language) {
+          data.operator.language = t.ui.i18n.lang;
+          await t.api.post('/me/language', { language: t.ui.i18n.lang });
+        }
         t.sessionChanged();
         t.go('#/residents');
       } catch (e) {

@@ -34,9 +34,13 @@ export async function pinServicesView(t: Terminal, [residentId]: string[], query
   const device = deviceChooser(t);
   const current = input({ name: 'currentPin', type: 'password', autocomplete: 'current-password', maxlength: 16 });
   const currentField = field(t.ui, { label: 'pins.current', control: current });
-  const fresh = newPinFields(t, pin, { first: () => 'pins.new', second: () => 'pins.newConfirm' }, 'newPin');
+  // the user-authentication PIN is a 4-digit 暗証番号, the signing one a パスワード: each is called what it is
+  const fresh = newPinFields(t, pin, { first: (p) => (p === 'auth' ? 'pins.new.auth' : 'pins.new'), second: (p) => (p === 'auth' ? 'pins.newConfirm.auth' : 'pins.newConfirm') }, 'newPin');
   const onChoice = () => {
     currentField.hidden = service() !== 'pin-change';
+    t.ui.key(currentField.querySelector('label')!, pin() === 'auth' ? 'pins.current.auth' : 'pins.current');
+    current.inputMode = pin() === 'auth' ? 'numeric' : 'text';
+    current.maxLength = pin() === 'auth' ? 4 : 16;
     fresh.relabel();
   };
   for (const c of [...services.controls, ...pins.controls]) c.addEventListener('change', onChoice);
@@ -55,7 +59,7 @@ export async function pinServicesView(t: Terminal, [residentId]: string[], query
       let cur: string | undefined;
       if (s === 'pin-change') {
         cur = current.value;
-        setFieldError(t.ui, current, cur ? null : 'pin.error.current');
+        setFieldError(t.ui, current, cur ? null : pin() === 'auth' ? 'pin.error.current.auth' : 'pin.error.current');
       }
       const newPin = fresh.read();
       if (!f || !id || !d || !newPin || (s === 'pin-change' && !cur)) {
@@ -84,7 +88,7 @@ export async function pinServicesView(t: Terminal, [residentId]: string[], query
     failed: (e) => {
       // A wrong current PIN spends a try on the card: clear it so the resident types it again.
       current.value = '';
-      failure(t, messages)(e);
+      failure(t, messages, el)(e);
     },
   });
   return page(t, 'pins.title', undefined, h('p', { class: 'applicant' }, r.name), messages, el, result);

@@ -23,6 +23,9 @@ export async function residentView(t: Terminal, [id]: string[]): Promise<HTMLEle
       r.status === 'registered' ? h('li', null, t.ui.key(h('a', { class: 'button', attrs: { href: `${base}/issue`, 'data-action': 'issue' } }), 'action.issue')) : null,
       h('li', null, t.ui.key(h('a', { class: 'button', attrs: { href: `${base}/revoke`, 'data-action': 'revoke' } }), 'action.revoke')),
       h('li', null, t.ui.key(h('a', { class: 'button', attrs: { href: `${base}/pins`, 'data-action': 'pins' } }), 'action.pins')),
+      r.status === 'registered' && t.session.operator?.role === 'supervisor'
+        ? h('li', null, t.ui.key(h('a', { class: 'button', attrs: { href: `${base}/changes`, 'data-action': 'changes' } }), 'action.changes'))
+        : null,
     ),
   );
   const certificates = o.certificates.length
@@ -73,5 +76,7 @@ function applicationLinks(t: Terminal, a: ApplicationView): HTMLElement {
     links.append(paperLink(t, 'certificate-copy', a.number), ' ', paperLink(t, 'usage-guide', a.number));
     if (typeof a.result?.receipt === 'string') links.append(' ', paperLink(t, 'receipt', a.result.receipt));
   }
+  // revocations and PIN services end in a numbered notice of acceptance (受理通知書)
+  if (a.kind !== 'issuance' && a.status === 'completed' && typeof a.result?.notice === 'string') links.append(paperLink(t, 'notice', a.result.notice));
   return links;
 }

@@ -50,5 +50,7 @@ export async function residentsView(t: Terminal, _params: string[], query: URLSe
     const caption = results.querySelector('caption');
     if (caption) t.ui.key(caption, 'search.results', { count: residents.length });
   }
-  return page(t, 'search.title', undefined, form, results);
+  const moveIn =
+    t.session.operator?.role === 'supervisor' ? h('p', { class: 'actions' }, t.ui.key(h('a', { class: 'button secondary', attrs: { href: '#/residents/new', 'data-action': 'move-in' } }), 'action.moveIn')) : null;
+  return page(t, 'search.title', undefined, form, moveIn, results);
 }

@@ -71,7 +71,7 @@ export async function revocationView(t: Terminal, [residentId]: string[]): Promi
       );
       result.querySelector<HTMLElement>('[role=status]')?.focus();
     },
-    failed: failure(t, messages),
+    failed: failure(t, messages, el),
   });
   return page(t, 'revoke.title', undefined, h('p', { class: 'applicant' }, r.name), messages, el, result);
 }
