@@ -15,8 +15,8 @@ import {
   requireMunicipality,
   substituteFlags,
 } from './facts.js';
-import { prefectureOf } from './municipalities.js';
-import { isValidRecordCode, newRecordCode } from './record-code.js';
+import { normaliseDigits, prefectureOf } from './municipalities.js';
+import { isValidRecordCode, newRecordCode, recordCodeProblem } from './record-code.js';
 
 export type Resident = ResidentRecord;
 
@@ -152,8 +152,9 @@ export class ResidentRegister {
     const today = this.today();
     const dateOfBirth = checkDateOfBirth(String(input.dateOfBirth ?? ''), today);
     const registeredOn = input.registeredOn ? checkDate(input.registeredOn, 'registeredOn', today, { date: dateOfBirth, what: 'the date of birth' }) : today;
-    if (input.recordCode !== undefined && !isValidRecordCode(input.recordCode))
-      throw new RegisterError('RESIDENT_INVALID', `${JSON.stringify(input.recordCode)} is not a resident-record code (11 digits with a valid check digit)`, { field: 'recordCode' });
+    const recordCode = input.recordCode === undefined ? undefined : normaliseDigits(input.recordCode);
+    if (recordCode !== undefined && !isValidRecordCode(recordCode))
+      throw new RegisterError('RESIDENT_INVALID', recordCodeProblem(input.recordCode!), { field: 'recordCode' });
     return {
       name,
       nameSubstitute: substituteFlags(input.nameSubstitute, name, 'nameSubstitute'),
@@ -165,7 +166,7 @@ export class ResidentRegister {
       prefecture: prefectureOf(m).code,
       status: 'registered',
       registeredOn,
-      ...(input.recordCode !== undefined ? { recordCode: input.recordCode } : {}),
+      ...(recordCode !== undefined ? { recordCode } : {}),
     };
   }
 
@@ -236,7 +237,9 @@ export class ResidentRegister {
   }
 
   async search(q: ResidentSearch = {}): Promise<Resident[]> {
-    return this.deps.store.residents.search(q);
+    // a record code as people type it (hyphens, spaces, full-width digits)
+    const digits = q.text !== undefined ? normaliseDigits(q.text) : '';
+    return this.deps.store.residents.search(/^\d{11}$/.test(digits) ? { ...q, text: digits } : q);
   }
 
   async events(id: string): Promise<ResidentEventRecord[]> {

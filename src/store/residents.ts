@@ -162,7 +162,11 @@ export class ResidentRepository {
     const params: (string | number)[] = [];
     if (q.municipality) (where.push('municipality = ?'), params.push(q.municipality));
     if (q.dateOfBirth) (where.push('date_of_birth = ?'), params.push(q.dateOfBirth));
-    if (q.text) {
+    if (q.text && /^\d{11}$/.test(q.text)) {
+      // a resident-record code: the unique index, not a scan of every name
+      where.push('record_code = ?');
+      params.push(q.text);
+    } else if (q.text) {
       const compact = q.text.replace(/[\s\u3000]+/g, '');
       // Names are stored with a full-width space: compare without spaces of either width.
       where.push(`(REPLACE(REPLACE(name, ' ', ''), '\u3000', '') LIKE ? OR record_code = ? OR id = ?)`);

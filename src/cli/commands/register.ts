@@ -5,7 +5,7 @@ import { readFileBounded } from '../../common/bounded-read.js';
 export const MAX_REGISTER_CSV_BYTES = 128 << 20;
 import { JpkiError } from '../../common/errors.js';
 import { residentView, type RegisterChangeResult } from '../../counter/index.js';
-import { MUNICIPALITIES, RENAME_REASONS, residentsFromCsv, type RenameReason } from '../../register/index.js';
+import { allMunicipalities, fullCode, RENAME_REASONS, residentsFromCsv, type RenameReason } from '../../register/index.js';
 import { prefectureByCode } from '../../pki/prefectures.js';
 import { globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
@@ -136,9 +136,17 @@ export function registerRegister(program: Command): void {
 
   register
     .command('municipalities')
-    .description('the municipalities the register knows')
-    .action(() => {
-      printTable([['CODE', 'NAME', 'ROMANISED', 'PREFECTURE'], ...MUNICIPALITIES.map((m) => [m.code, m.name, m.nameEn, prefectureByCode(m.prefecture)!.name])]);
+    .description('the municipalities the register knows (every municipality of Japan and the wards of the designated cities)')
+    .option('--prefecture <code>', 'only this prefecture (2 digits)')
+    .option('--search <text>', 'part of the name, kana or romanised name')
+    .option('--json', 'machine-readable output')
+    .action((o: { prefecture?: string; search?: string; json?: boolean }) => {
+      const q = o.search?.normalize('NFKC').toLowerCase();
+      const list = allMunicipalities().filter(
+        (m) => (!o.prefecture || m.prefecture === o.prefecture.padStart(2, '0')) && (!q || m.name.includes(q) || m.kana.includes(q) || m.nameEn.toLowerCase().includes(q)),
+      );
+      if (o.json) return printJson(list.map((m) => ({ ...m, fullCode: fullCode(m) })));
+      printTable([['CODE', 'NAME', 'ROMANISED', 'KIND', 'PREFECTURE'], ...list.map((m) => [fullCode(m), m.name, m.nameEn, m.kind, prefectureByCode(m.prefecture)!.name])]);
     });
 
   register
