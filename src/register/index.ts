@@ -36,4 +36,5 @@ export {
 } from './municipalities.js';
 export { isValidRecordCode, newRecordCode, recordCodeCheckDigit, recordCodeProblem } from './record-code.js';
 export { normaliseName, japanDate } from './facts.js';
-export { parseCsv, residentsFromCsv, IMPORT_COLUMNS } from './csv.js';
+export { parseCsv, csvRows, residentsFromCsv, IMPORT_COLUMNS } from './csv.js';
+export { ImportRejected, type ImportProblem, type ImportProgress, type ImportOptions, type ImportResult } from './import.js';

@@ -17,6 +17,7 @@ import {
 } from './facts.js';
 import { normaliseDigits, prefectureOf } from './municipalities.js';
 import { isValidRecordCode, newRecordCode, recordCodeProblem } from './record-code.js';
+import { RegisterImporter, type ImportOptions, type ImportResult } from './import.js';
 
 export type Resident = ResidentRecord;
 
@@ -112,11 +113,11 @@ export interface RegisterDependencies {
 
 const ID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-function newResidentId(): string {
+export function newResidentId(): string {
   return `R${Array.from(randomBytes(10), (b) => ID_ALPHABET[b & 31]).join('')}`;
 }
 
-function stateOf(r: Resident): ResidentState {
+export function stateOf(r: Resident): ResidentState {
   return {
     name: r.name,
     nameSubstitute: r.nameSubstitute,
@@ -224,6 +225,15 @@ export class ResidentRegister {
       }
       return out;
     });
+  }
+
+  /**
+   * Loads a CSV file of residents in bulk (`jpki register import`): every row is checked first and every bad
+   * one reported with its line (nothing is loaded then); the rows are then loaded in batches, each batch
+   * atomic with the import's position, so a second run of the same file goes on where the first stopped.
+   */
+  async importCsv(text: string, actor: string, options: ImportOptions = {}): Promise<ImportResult> {
+    return new RegisterImporter(this.deps, (input) => this.prepareNew(input)).run(text, actor, options);
   }
 
   async find(id: string): Promise<Resident | undefined> {
