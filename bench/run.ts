@@ -13,9 +13,13 @@ const BENCHES: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {
   crl: () => import('./crl.js'),
   ocsp: () => import('./ocsp.js'),
   cli: () => import('./cli.js'),
+  scale: () => import('./scale.js'),
 };
 
-const wanted = process.argv.slice(2);
+// names first; options after them belong to the benchmarks (`scale --certificates 10000000`)
+const args = process.argv.slice(2);
+const firstOption = args.findIndex((a) => a.startsWith('--'));
+const wanted = firstOption < 0 ? args : args.slice(0, firstOption);
 const names = wanted.length ? wanted : Object.keys(BENCHES);
 console.log(`# jpki benchmarks — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}`);
 for (const name of names) {

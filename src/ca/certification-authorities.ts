@@ -344,7 +344,10 @@ export class CertificationAuthorities {
    * Checks a request against the profile, builds and lints the TBSCertificate, and records the reservation
    * (serial, TBS hash, purpose, deadline) durably in the ledger with its audit record. Nothing is signed.
    */
-  async reserve(req: IssuanceRequest): Promise<CertificateReservation> {
+  async reserve(given: IssuanceRequest): Promise<CertificateReservation> {
+    // A 6-digit code (with its check digit) names the same municipality: partitions and L= use the 5-digit one.
+    const known = given.municipality !== undefined ? this.deps.municipalities.byCode(given.municipality) : undefined;
+    const req: IssuanceRequest = known ? { ...given, municipality: known.code } : given;
     if (req.kind !== 'sign' && req.kind !== 'auth')
       throw new CaError('ISSUANCE_REQUEST_INVALID', `unknown certificate kind ${JSON.stringify(req.kind)}: use sign or auth`);
     if (req.kind === 'sign' && !req.facts)

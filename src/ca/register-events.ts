@@ -74,9 +74,28 @@ export class RegisterEventHandler {
     for (;;) {
       const after = await this.deps.store.registerEventOutcomes.lastEventId();
       const events = await this.deps.events.eventsAfter(after, BATCH);
-      for (const e of events) await this.handle(e);
+      // Events that revoke nothing (a resident entered: millions in a bulk import) are acknowledged a run
+      // at a time, in one transaction with one audit record; the others one by one.
+      for (let i = 0; i < events.length; ) {
+        let j = i;
+        while (j < events.length && events[j]!.type === 'registered') j++;
+        if (j - i >= 2) {
+          await this.acknowledge(events.slice(i, j));
+          i = j;
+        } else await this.handle(events[i++]!);
+      }
       if (events.length < BATCH) return;
     }
+  }
+
+  /** Receipts for a run of events that revoke nothing (a resident entered), with one audit record. */
+  private async acknowledge(events: readonly RegisterEvent[]): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    await this.deps.store.transaction(async (tx) => {
+      const fresh = await tx.registerEventOutcomes.insertMany(events.map((e) => ({ eventId: e.id, residentId: e.residentId, handledAt: now, revoked: [] })));
+      if (fresh > 0)
+        await tx.record({ actor: 'ca', action: 'ca.register-events', target: `events:${events[0]!.id}-${events.at(-1)!.id}`, details: { count: events.length, type: 'registered', revoked: [] } });
+    });
   }
 
   private async handle(e: RegisterEvent): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Clock } from '../common/clock.js';
-import { municipalityByCode, type NewResident } from '../register/index.js';
+import { municipalityByCode, municipalityCodeProblem, type NewResident } from '../register/index.js';
 import { JpkiClient, type CardState } from '../reader/index.js';
 import type { DeviceRecord } from '../store/index.js';
 import type { CardIssuer, CounterCa, CounterRegister, CounterStore, RegisterEventSettlement } from './ports.js';
@@ -131,7 +131,10 @@ export class Counter {
   }
 
   /** Enters a resident (転入 / birth). Through the API: a supervisor, for their own municipality. */
-  async addResident(by: Operator | string, input: NewResident): Promise<ResidentView> {
+  async addResident(by: Operator | string, given: NewResident): Promise<ResidentView> {
+    // 131032 (with the check digit) or full-width digits name the same municipality as 13103
+    const m = municipalityByCode(String(given.municipality ?? ''));
+    const input = m ? { ...given, municipality: m.code } : given;
     if (typeof by !== 'string') {
       await assertSupervisor(this.ctx, by, 'register.add');
       await assertInScope(this.ctx, by, { municipality: String(input.municipality), ref: `municipality:${String(input.municipality)}` }, 'register.add');
@@ -161,8 +164,9 @@ export class Counter {
 
   /** Installs a device at a municipality's counter (`jpki counter device add`). */
   async addDevice(input: { municipality: string; name: string; uri: string }, actor: string): Promise<DeviceView> {
-    if (!municipalityByCode(input.municipality))
-      throw new CounterError('COUNTER_REQUEST_INVALID', `no municipality with code ${JSON.stringify(input.municipality)}`, { field: 'municipality', problem: 'unknown' });
+    const m = municipalityByCode(input.municipality);
+    if (!m) throw new CounterError('COUNTER_REQUEST_INVALID', municipalityCodeProblem(input.municipality) ?? `no municipality with code ${JSON.stringify(input.municipality)}`, { field: 'municipality', problem: 'unknown' });
+    input = { ...input, municipality: m.code };
     parseDeviceUri(input.uri);
     const name = String(input.name ?? '').trim();
     if (!name || name.length > 60) throw new CounterError('COUNTER_REQUEST_INVALID', 'a device needs a name of 1–60 characters', { field: 'name', problem: 'value' });

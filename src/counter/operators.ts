@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
-import { municipalityByCode, type Municipality } from '../register/index.js';
+import { municipalityByCode, municipalityCodeProblem, type Municipality } from '../register/index.js';
 import type { LoginCounters, OperatorRecord, OperatorRole, ScopedStore } from '../store/index.js';
 import { CounterError } from './errors.js';
 import { isLanguage, type Language } from './messages.js';
@@ -120,7 +120,7 @@ export class CounterOperators {
         problem: 'format',
       });
     const m: Municipality | undefined = municipalityByCode(input.municipality ?? '');
-    if (!m) throw new CounterError('COUNTER_REQUEST_INVALID', `no municipality with code ${JSON.stringify(input.municipality)}`, { field: 'municipality', problem: 'unknown' });
+    if (!m) throw new CounterError('COUNTER_REQUEST_INVALID', municipalityCodeProblem(input.municipality ?? '') ?? `no municipality with code ${JSON.stringify(input.municipality)}`, { field: 'municipality', problem: 'unknown' });
     if (input.role !== 'clerk' && input.role !== 'supervisor')
       throw new CounterError('COUNTER_REQUEST_INVALID', `the role must be clerk or supervisor, not ${JSON.stringify(input.role)}`, { field: 'role', problem: 'value' });
     const problem = passwordProblem(input.password ?? '');

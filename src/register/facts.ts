@@ -1,7 +1,7 @@
 import { addressProblem, characterCount, dateOfBirthProblem, nameProblem, sexProblem, type ResidentFactProblem } from '../pki/resident-facts.js';
 import { parseIsoDate } from '../pki/era.js';
 import { RegisterError } from './errors.js';
-import { addressPrefix, municipalityByCode, type Municipality } from './municipalities.js';
+import { addressPrefix, municipalityByCode, municipalityCodeProblem, type Municipality } from './municipalities.js';
 
 /**
  * Normalising and checking the facts the register records, field by field, with errors that name the
@@ -67,7 +67,7 @@ export function checkDate(value: string, field: string, today: string, notBefore
 
 export function requireMunicipality(code: string): Municipality {
   const m = municipalityByCode(code);
-  if (!m) throw new RegisterError('MUNICIPALITY_UNKNOWN', `no municipality with code ${JSON.stringify(code)} in the register (see jpki register municipalities)`, { field: 'municipality', municipality: code });
+  if (!m) throw new RegisterError('MUNICIPALITY_UNKNOWN', municipalityCodeProblem(code) ?? `no municipality with code ${JSON.stringify(code)} in the register (see jpki register municipalities)`, { field: 'municipality', municipality: code });
   return m;
 }
 

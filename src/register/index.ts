@@ -22,7 +22,19 @@ export {
   type RegisterEventSummary,
 } from './register.js';
 export { RegisterError, type RegisterErrorCode } from './errors.js';
-export { MUNICIPALITIES, municipalityByCode, prefectureOf, addressPrefix, type Municipality } from './municipalities.js';
-export { isValidRecordCode, newRecordCode, recordCodeCheckDigit } from './record-code.js';
+export {
+  allMunicipalities,
+  municipalityByCode,
+  municipalityCodeProblem,
+  jisCheckDigit,
+  fullCode,
+  normaliseDigits,
+  prefectureOf,
+  addressPrefix,
+  type Municipality,
+  type MunicipalityKind,
+} from './municipalities.js';
+export { isValidRecordCode, newRecordCode, recordCodeCheckDigit, recordCodeProblem } from './record-code.js';
 export { normaliseName, japanDate } from './facts.js';
-export { parseCsv, residentsFromCsv, IMPORT_COLUMNS } from './csv.js';
+export { parseCsv, csvRows, residentsFromCsv, IMPORT_COLUMNS } from './csv.js';
+export { ImportRejected, type ImportProblem, type ImportProgress, type ImportOptions, type ImportResult } from './import.js';

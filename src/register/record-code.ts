@@ -17,6 +17,14 @@ export function isValidRecordCode(code: string): boolean {
   return /^\d{11}$/.test(code) && recordCodeCheckDigit(code.slice(0, 10)) === Number(code[10]);
 }
 
+/** Why a typed resident-record code is not one (digits as people type them: spaces, hyphens, full width). */
+export function recordCodeProblem(text: string): string {
+  const code = String(text).normalize('NFKC').replace(/[\s\-‐‑‒–—―ー－]/gu, '');
+  if (!/^\d{11}$/.test(code)) return `${JSON.stringify(text)} is not a resident-record code (11 digits with a check digit)`;
+  if (!isValidRecordCode(code)) return `the check digit of the resident-record code ${code} is wrong (${code.slice(0, 10)}${recordCodeCheckDigit(code.slice(0, 10))} would be right): mistyped?`;
+  return '';
+}
+
 export function newRecordCode(): string {
   let ten = '';
   for (let i = 0; i < 10; i++) ten += String(randomInt(10));

@@ -15,8 +15,9 @@ import {
   requireMunicipality,
   substituteFlags,
 } from './facts.js';
-import { prefectureOf } from './municipalities.js';
-import { isValidRecordCode, newRecordCode } from './record-code.js';
+import { normaliseDigits, prefectureOf } from './municipalities.js';
+import { isValidRecordCode, newRecordCode, recordCodeProblem } from './record-code.js';
+import { RegisterImporter, type ImportOptions, type ImportResult } from './import.js';
 
 export type Resident = ResidentRecord;
 
@@ -112,11 +113,11 @@ export interface RegisterDependencies {
 
 const ID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-function newResidentId(): string {
+export function newResidentId(): string {
   return `R${Array.from(randomBytes(10), (b) => ID_ALPHABET[b & 31]).join('')}`;
 }
 
-function stateOf(r: Resident): ResidentState {
+export function stateOf(r: Resident): ResidentState {
   return {
     name: r.name,
     nameSubstitute: r.nameSubstitute,
@@ -152,8 +153,9 @@ export class ResidentRegister {
     const today = this.today();
     const dateOfBirth = checkDateOfBirth(String(input.dateOfBirth ?? ''), today);
     const registeredOn = input.registeredOn ? checkDate(input.registeredOn, 'registeredOn', today, { date: dateOfBirth, what: 'the date of birth' }) : today;
-    if (input.recordCode !== undefined && !isValidRecordCode(input.recordCode))
-      throw new RegisterError('RESIDENT_INVALID', `${JSON.stringify(input.recordCode)} is not a resident-record code (11 digits with a valid check digit)`, { field: 'recordCode' });
+    const recordCode = input.recordCode === undefined ? undefined : normaliseDigits(input.recordCode);
+    if (recordCode !== undefined && !isValidRecordCode(recordCode))
+      throw new RegisterError('RESIDENT_INVALID', recordCodeProblem(input.recordCode!), { field: 'recordCode' });
     return {
       name,
       nameSubstitute: substituteFlags(input.nameSubstitute, name, 'nameSubstitute'),
@@ -165,7 +167,7 @@ export class ResidentRegister {
       prefecture: prefectureOf(m).code,
       status: 'registered',
       registeredOn,
-      ...(input.recordCode !== undefined ? { recordCode: input.recordCode } : {}),
+      ...(recordCode !== undefined ? { recordCode } : {}),
     };
   }
 
@@ -226,11 +228,21 @@ export class ResidentRegister {
   }
 
   /**
+   * Loads a CSV file of residents in bulk (`jpki register import`): every row is checked first and every bad
+   * one reported with its line (nothing is loaded then); the rows are then loaded in batches, each batch
+   * atomic with the import's position, so a second run of the same file goes on where the first stopped.
+   */
+  async importCsv(text: string, actor: string, options: ImportOptions = {}): Promise<ImportResult> {
+    return new RegisterImporter(this.deps, (input) => this.prepareNew(input)).run(text, actor, options);
+  }
+
+  /**
    * A resident named either way (issue 11): the register's internal id (`R…`) or the resident-record code
-   * (住民票コード, 11 digits) that the counter terminal and every paper show.
+   * (住民票コード, 11 digits, as people type it: hyphens, spaces, full-width digits) that papers show.
    */
   async find(ref: string, sql: Pick<RegisterTx, 'residents'> = this.deps.store): Promise<Resident | undefined> {
-    if (/^\d{11}$/.test(ref)) return sql.residents.byRecordCode(ref);
+    const digits = normaliseDigits(ref);
+    if (/^\d{11}$/.test(digits)) return sql.residents.byRecordCode(digits);
     return sql.residents.get(ref);
   }
 
@@ -246,7 +258,9 @@ export class ResidentRegister {
   }
 
   async search(q: ResidentSearch = {}): Promise<Resident[]> {
-    return this.deps.store.residents.search(q);
+    // a record code as people type it (hyphens, spaces, full-width digits)
+    const digits = q.text !== undefined ? normaliseDigits(q.text) : '';
+    return this.deps.store.residents.search(/^\d{11}$/.test(digits) ? { ...q, text: digits } : q);
   }
 
   async events(ref: string): Promise<ResidentEventRecord[]> {

@@ -59,6 +59,7 @@ export {
   type ResidentEventType,
   type NewResidentEvent,
   type ResidentSearch,
+  type RegisterImportRecord,
 } from './residents.js';
 export { OperatorRepository, type OperatorRecord, type OperatorRole, type SessionRecord, type LoginCounters } from './operators.js';
 export {

@@ -140,6 +140,30 @@ export class PostgresDatabase implements Database {
     }
   }
 
+  /**
+   * Runs `fn` in one read-only REPEATABLE READ transaction: every query sees the same snapshot of the database,
+   * whatever commits meanwhile (a consistent backup while the service runs).
+   */
+  async snapshot<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw translate(e);
+    }
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await fn(executorFor(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
   /** Raw multi-statement SQL (migrations). */
   async exec(sql: string): Promise<void> {
     await this.pool.query(sql);

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from './database.js';
+import { rowsPlaceholders, type SqlExecutor } from './database.js';
 
 /** What the CA did about one register change event (migration 030: ca_register_events). */
 export interface RegisterEventOutcome {
@@ -19,6 +19,19 @@ export class RegisterEventOutcomeRepository {
       [o.eventId, o.residentId, o.handledAt, JSON.stringify(o.revoked)],
     );
     return n === 1;
+  }
+
+  /** Records many outcomes with one statement per 500; returns how many were new. */
+  async insertMany(list: readonly RegisterEventOutcome[]): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < list.length; i += 500) {
+      const part = list.slice(i, i + 500);
+      n += await this.sql.execute(
+        `INSERT INTO ca_register_events (event_id, resident_id, handled_at, revoked) VALUES ${rowsPlaceholders(part.length, 4)} ON CONFLICT (event_id) DO NOTHING`,
+        part.flatMap((o) => [o.eventId, o.residentId, o.handledAt, JSON.stringify(o.revoked)]),
+      );
+    }
+    return n;
   }
 
   async get(eventId: number): Promise<RegisterEventOutcome | undefined> {

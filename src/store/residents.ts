@@ -1,4 +1,4 @@
-import type { SqlExecutor } from './database.js';
+import { rowsPlaceholders, type SqlExecutor } from './database.js';
 
 export type ResidentStatus = 'registered' | 'deceased';
 export type ResidentEventType = 'registered' | 'move' | 'rename' | 'correction' | 'death';
@@ -41,6 +41,18 @@ export interface ResidentEventRecord {
 }
 
 export type NewResidentEvent = Omit<ResidentEventRecord, 'id'>;
+
+/** Where a bulk import of one file stands (migration 050). */
+export interface RegisterImportRecord {
+  id: string;
+  source: string;
+  totalRows: number;
+  loadedRows: number;
+  lastLine: number;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
 
 export interface ResidentSearch {
   municipality?: string;
@@ -128,6 +140,66 @@ export class ResidentRepository {
     );
   }
 
+  /** Inserts many residents, a statement per 1,000 rows (bulk import). */
+  async insertMany(list: readonly ResidentRecord[]): Promise<void> {
+    for (let i = 0; i < list.length; i += 1000) {
+      const part = list.slice(i, i + 1000);
+      await this.sql.execute(
+        `INSERT INTO residents (id, record_code, name, name_substitute, address, address_substitute, date_of_birth, sex, municipality, prefecture, status, version, registered_at, updated_at)
+         VALUES ${rowsPlaceholders(part.length, 14)}`,
+        part.flatMap((r) => [r.id, r.recordCode, r.name, r.nameSubstitute, r.address, r.addressSubstitute, r.dateOfBirth, r.sex, r.municipality, r.prefecture, r.status, r.version, r.registeredAt, r.updatedAt]),
+      );
+    }
+  }
+
+  /** Which of these record codes are taken already. */
+  async existingRecordCodes(codes: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < codes.length; i += 1000) {
+      const part = codes.slice(i, i + 1000);
+      if (part.length === 0) continue;
+      const rows = await this.sql.query<{ record_code: string }>(`SELECT record_code FROM residents WHERE record_code IN (${part.map(() => '?').join(', ')})`, part);
+      for (const r of rows) found.add(r.record_code);
+    }
+    return found;
+  }
+
+  /** Which of these resident ids are taken already. */
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const part = ids.slice(i, i + 1000);
+      if (part.length === 0) continue;
+      for (const r of await this.sql.query<{ id: string }>(`SELECT id FROM residents WHERE id IN (${part.map(() => '?').join(', ')})`, part)) found.add(r.id);
+    }
+    return found;
+  }
+
+  async importRecord(id: string): Promise<RegisterImportRecord | undefined> {
+    const r = await this.sql.queryOne<Record<string, unknown>>('SELECT * FROM register_imports WHERE id = ?', [id]);
+    return (
+      r && {
+        id: String(r.id),
+        source: String(r.source),
+        totalRows: Number(r.total_rows),
+        loadedRows: Number(r.loaded_rows),
+        lastLine: Number(r.last_line),
+        startedAt: Number(r.started_at),
+        updatedAt: Number(r.updated_at),
+        finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+      }
+    );
+  }
+
+  /** Writes where an import stands (inside the transaction of the batch it loaded). */
+  async saveImportRecord(r: RegisterImportRecord): Promise<void> {
+    await this.sql.execute(
+      `INSERT INTO register_imports (id, source, total_rows, loaded_rows, last_line, started_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET loaded_rows = excluded.loaded_rows, last_line = excluded.last_line, updated_at = excluded.updated_at, finished_at = excluded.finished_at`,
+      [r.id, r.source, r.totalRows, r.loadedRows, r.lastLine, r.startedAt, r.updatedAt, r.finishedAt],
+    );
+  }
+
   async get(id: string): Promise<ResidentRecord | undefined> {
     const r = await this.sql.queryOne<Row>('SELECT * FROM residents WHERE id = ?', [id]);
     return r && fromRow(r);
@@ -162,7 +234,11 @@ export class ResidentRepository {
     const params: (string | number)[] = [];
     if (q.municipality) (where.push('municipality = ?'), params.push(q.municipality));
     if (q.dateOfBirth) (where.push('date_of_birth = ?'), params.push(q.dateOfBirth));
-    if (q.text) {
+    if (q.text && /^\d{11}$/.test(q.text)) {
+      // a resident-record code: the unique index, not a scan of every name
+      where.push('record_code = ?');
+      params.push(q.text);
+    } else if (q.text) {
       const compact = q.text.replace(/[\s\u3000]+/g, '');
       // Names are stored with a full-width space: compare without spaces of either width.
       where.push(`(REPLACE(REPLACE(name, ' ', ''), '\u3000', '') LIKE ? OR record_code = ? OR id = ?)`);
@@ -194,6 +270,19 @@ export class ResidentRepository {
       [e.residentId, e.version, e.type, e.effectiveOn, e.recordedAt, e.actor, e.before === null ? null : JSON.stringify(e.before), JSON.stringify(e.after), JSON.stringify(e.details)],
     );
     return Number(r!.id);
+  }
+
+  /** Appends many events (bulk import), writers taking turns once for the whole batch. */
+  async appendEvents(list: readonly NewResidentEvent[]): Promise<void> {
+    if (list.length === 0) return;
+    if (this.sql.dialect === 'postgres') await this.sql.execute(`SELECT pg_advisory_xact_lock(${EVENT_LOCK})`);
+    for (let i = 0; i < list.length; i += 1000) {
+      const part = list.slice(i, i + 1000);
+      await this.sql.execute(
+        `INSERT INTO resident_events (resident_id, version, type, effective_on, recorded_at, actor, before_state, after_state, details) VALUES ${rowsPlaceholders(part.length, 9)}`,
+        part.flatMap((e) => [e.residentId, e.version, e.type, e.effectiveOn, e.recordedAt, e.actor, e.before === null ? null : JSON.stringify(e.before), JSON.stringify(e.after), JSON.stringify(e.details)]),
+      );
+    }
   }
 
   /** Events after `afterId`, oldest first (the CA follows them to revoke what a change invalidates). */

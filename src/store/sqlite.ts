@@ -50,6 +50,17 @@ export class SqliteDatabase implements Database {
     this.db.pragma(`synchronous = ${process.env.JPKI_SQLITE_SYNCHRONOUS ?? 'FULL'}`);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // 64 MiB of page cache (the default is 2 MiB): with millions of residents and certificates, index pages
+    // of random keys no longer fit in 2 MiB and every insert or lookup goes to the OS for pages (issue 12).
+    this.db.pragma('cache_size = -65536');
+  }
+
+  /**
+   * A consistent copy of the database in `path` while it is in use: SQLite's online backup API (pages are
+   * copied in steps; a write by this connection meanwhile restarts nothing, the copy is of one moment).
+   */
+  async backupTo(path: string): Promise<void> {
+    await this.db.backup(path);
   }
 
   private prepare(sql: string): BetterSqlite3.Statement {

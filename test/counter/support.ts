@@ -27,8 +27,11 @@ export interface CounterInstallation extends TestInstallation {
  * An installation with the CAs of Tokyo, Osaka and Okinawa (P-256 CA keys for speed; the card's keys are
  * RSA-2048 regardless), the card secrets in its data directory, and helpers for blank cards and operators.
  */
-export async function createCounterInstallation(storeKind: StoreKind, options: { clock?: TestInstallation['clock']; publicUrl?: string } = {}): Promise<CounterInstallation> {
-  const t = await createTestInstallation({ storeKind, prefectures: ['13', '27', '47'], ...(options.clock ? { clock: options.clock } : {}), ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
+export async function createCounterInstallation(
+  storeKind: StoreKind,
+  options: { clock?: TestInstallation['clock']; publicUrl?: string; prefectures?: string[] } = {},
+): Promise<CounterInstallation> {
+  const t = await createTestInstallation({ storeKind, prefectures: options.prefectures ?? ['13', '27', '47'], ...(options.clock ? { clock: options.clock } : {}), ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
   const secret = cardFabricationSecret(t.dir, { create: true });
   return Object.assign(t, {
     async blankCard(name = `card-${randomUUID().slice(0, 8)}.img`) {

@@ -6,8 +6,11 @@ import {
   isValidRecordCode,
   recordCodeCheckDigit,
   residentsFromCsv,
-  MUNICIPALITIES,
+  allMunicipalities,
   municipalityByCode,
+  municipalityCodeProblem,
+  jisCheckDigit,
+  recordCodeProblem,
   type NewResident,
 } from '../../src/register/index.js';
 import type { Store } from '../../src/store/index.js';
@@ -29,12 +32,41 @@ async function refusal(p: Promise<unknown> | (() => unknown)): Promise<RegisterE
 }
 
 describe('the municipality table and resident-record codes', () => {
-  it('knows the 23 special wards of Tokyo, with romanised names for the certificate subject, and cities elsewhere', () => {
-    const wards = MUNICIPALITIES.filter((m) => /^131(0[1-9]|1\d|2[0-3])$/.test(m.code));
+  it('knows every municipality of Japan (1,741) and the 171 wards of the designated cities, from the data file', () => {
+    const all = allMunicipalities();
+    const count = (kind: string) => all.filter((m) => m.kind === kind).length;
+    expect(all).toHaveLength(1741 + 171);
+    expect([count('designated-city'), count('special-ward'), count('city'), count('town'), count('village'), count('ward')]).toEqual([20, 23, 772, 743, 183, 171]);
+    expect(new Set(all.map((m) => m.prefecture)).size).toBe(47);
+    expect(new Set(all.map((m) => m.code)).size).toBe(all.length);
+    const wards = all.filter((m) => /^131(0[1-9]|1\d|2[0-3])$/.test(m.code));
     expect(wards).toHaveLength(23);
-    expect(municipalityByCode('13103')).toMatchObject({ name: '港区', nameEn: 'Minato-ku', prefecture: '13' });
-    expect(MUNICIPALITIES.some((m) => m.prefecture === '27')).toBe(true);
-    expect(new Set(MUNICIPALITIES.map((m) => m.code)).size).toBe(MUNICIPALITIES.length);
+    expect(municipalityByCode('13103')).toMatchObject({ name: '港区', nameEn: 'Minato-ku', prefecture: '13', kind: 'special-ward' });
+    expect(municipalityByCode('01100')).toMatchObject({ name: '札幌市', nameEn: 'Sapporo-shi', prefecture: '01', kind: 'designated-city' });
+    expect(municipalityByCode('01101')).toMatchObject({ name: '札幌市中央区', nameEn: 'Sapporo-shi Chuo-ku', kind: 'ward' });
+    expect(municipalityByCode('27127')).toMatchObject({ name: '大阪市北区', nameEn: 'Osaka-shi Kita-ku', prefecture: '27' });
+    expect(municipalityByCode('13308')).toMatchObject({ name: '西多摩郡奥多摩町', nameEn: 'Nishitama-gun Okutama-machi', kind: 'town' });
+    expect(municipalityByCode('22138')).toMatchObject({ name: '浜松市中央区' });
+    // prefecture rows of the data file are not municipalities
+    expect(municipalityByCode('13000')).toBeUndefined();
+  });
+
+  it('takes codes as people type them: 6 digits with the JIS X 0402 check digit, full-width digits, hyphens; a wrong check digit is named', () => {
+    expect(jisCheckDigit('13103')).toBe('2');
+    for (const m of allMunicipalities()) expect(municipalityByCode(`${m.code}${m.checkDigit}`)).toBe(m);
+    expect(municipalityByCode('131032')?.code).toBe('13103');
+    expect(municipalityByCode('１３１０３')?.code).toBe('13103');
+    expect(municipalityByCode('13-103-2')?.code).toBe('13103');
+    expect(municipalityByCode('131033')).toBeUndefined();
+    expect(municipalityCodeProblem('131033')).toMatch(/check digit of 131033 is wrong \(131032 would be right\)/);
+    expect(municipalityCodeProblem('99999')).toMatch(/no municipality with code "99999"/);
+    expect(municipalityCodeProblem('1310')).toMatch(/not a municipality code/);
+    expect(municipalityCodeProblem('131032')).toBeUndefined();
+  });
+
+  it('names the problem of a mistyped resident-record code', () => {
+    expect(recordCodeProblem('12345678904')).toMatch(/check digit .* is wrong \(12345678903 would be right\)/);
+    expect(recordCodeProblem('1234')).toMatch(/not a resident-record code/);
   });
 
   it('generates 11-digit codes whose last digit checks the other ten (modulus 11, weights 2–7)', () => {

@@ -31,6 +31,8 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'register', summary: 'the Basic Resident Register (住民基本台帳): residents and their changes', register: async (p) => (await import('./register.js')).registerRegister(p) },
   { name: 'operator', summary: 'counter staff: accounts bound to one municipality (clerk or supervisor)', register: async (p) => (await import('./operator.js')).registerOperator(p) },
   { name: 'counter', summary: 'the municipal counter: issuance, revocation, PIN services, receipts and notices', register: async (p) => (await import('./counter.js')).registerCounter(p) },
+  { name: 'backup', summary: 'a consistent snapshot of the installation (database, keys, settings, audit) while it runs', register: async (p) => (await import('./backup.js')).registerBackup(p) },
+  { name: 'restore', summary: 'restore a backup into a new data directory and database', register: async (p) => (await import('./backup.js')).registerRestore(p) },
   { name: 'client', summary: 'the resident\u2019s client software: certificate viewer, PIN change, fingerprints, validity check, signing, the local agent', register: async (p) => (await import('./client.js')).registerClient(p) },
 ];
 

@@ -22,11 +22,12 @@ const NewResidentSchema = z.strictObject({
   addressSubstitute: flags.optional(),
   dateOfBirth: YMD,
   sex: z.enum(['1', '2']),
-  municipality: z.string().regex(/^\d{5}$/),
-  recordCode: z.string().regex(/^\d{11}$/).optional(),
+  // as people type them (131032 with the check digit, full-width digits, hyphens): the register checks them
+  municipality: z.string().min(5).max(20),
+  recordCode: z.string().min(11).max(30).optional(),
   registeredOn: YMD.optional(),
 });
-const MoveSchema = z.strictObject({ address: z.string().min(1).max(200), addressSubstitute: flags.optional(), municipality: z.string().regex(/^\d{5}$/).optional(), effectiveOn: YMD.optional() });
+const MoveSchema = z.strictObject({ address: z.string().min(1).max(200), addressSubstitute: flags.optional(), municipality: z.string().min(5).max(20).optional(), effectiveOn: YMD.optional() });
 const RenameSchema = z.strictObject({ name: z.string().min(1).max(100), nameSubstitute: flags.optional(), reason: z.enum(RENAME_REASONS).optional(), effectiveOn: YMD.optional() });
 const CorrectionSchema = z.strictObject({
   name: z.string().min(1).max(100).optional(),
