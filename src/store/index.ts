@@ -33,7 +33,7 @@ export {
   type AuditCheckpoint,
 } from './audit-log.js';
 export { RegisterEventOutcomeRepository, type RegisterEventOutcome } from './register-event-outcomes.js';
-export { LedgerRepository, type LedgerEntry, type NewLedgerEntry, type LedgerKind, type LedgerState } from './ledger.js';
+export { LedgerRepository, type BatchOutcome, type BatchRecord, type BatchReserve, type LedgerEntry, type NewLedgerEntry, type LedgerKind, type LedgerState } from './ledger.js';
 export { AuthorityRepository, type AuthorityRecord, type AuthorityKind } from './authorities.js';
 export {
   CertificateRepository,
@@ -156,7 +156,7 @@ export function repositories(sql: SqlExecutor, clock: Clock, chainer?: AuditChai
     operators: new OperatorRepository(sql),
     counterRecords: new CounterRecordRepository(sql),
     submissions: new SubmissionRepository(sql),
-    ledger: new LedgerRepository(sql),
+    ledger: new LedgerRepository(sql, () => chainer?.request()),
     registerEventOutcomes: new RegisterEventOutcomeRepository(sql),
     // reads outside a transaction chain pending records first; inside one they must not wait for the writer
     audit: new AuditLog(sql, inTransaction ? undefined : chainer),
