@@ -4,7 +4,7 @@ import type { CertId } from './cert-id.js';
 import type { Issuer, IssuerIndex } from './issuers.js';
 import type { SignedSingle } from './live-signer.js';
 import type { OcspRequest } from './request.js';
-import { certIdKey, httpCaching, type CachedResponse, type ResponseCache } from './response-cache.js';
+import { certIdKey, httpCaching, ownBytes, type CachedResponse, type ResponseCache } from './response-cache.js';
 import { isCacheable, type OcspAnswer, type ResponseSource } from './source.js';
 
 /** The part of the store this source uses (store.ocspResponses, plus a batched write). */
@@ -140,5 +140,7 @@ export function refreshAtOf(thisUpdate: number, nextUpdate: number): number {
 }
 
 function entryOf(caId: string, serial: string, certId: Buffer, der: Buffer, thisUpdate: number, nextUpdate: number, status: CachedResponse['status']): CachedResponse {
-  return { der, http: httpCaching(der, thisUpdate, nextUpdate), certKey: `${caId}:${serial}`, certId, status, refreshAt: refreshAtOf(thisUpdate, nextUpdate) };
+  // buffers of their own: a slice of a shared pool slab would keep the whole slab alive (response-cache.ts)
+  const own = ownBytes(der);
+  return { der: own, http: httpCaching(own, thisUpdate, nextUpdate), certKey: `${caId}:${serial}`, certId: ownBytes(certId), status, refreshAt: refreshAtOf(thisUpdate, nextUpdate) };
 }
