@@ -75,6 +75,15 @@ export interface OpenOptions {
   clock?: Clock;
   /** Where residents' client agents listen (the portal's pages call it); JPKI_AGENT_URL, else 127.0.0.1:8741. */
   agentUrl?: string;
+  /** Memory for pre-signed OCSP responses, bytes (JPKI_OCSP_CACHE_MB; default 256 MiB); the store keeps the rest. */
+  ocspCacheBytes?: number;
+}
+
+/** The OCSP memory budget: given, else JPKI_OCSP_CACHE_MB, else the service's default. */
+function ocspCacheOption(bytes: number | undefined): { cacheBytes?: number } {
+  if (bytes !== undefined) return { cacheBytes: bytes };
+  const mb = Number(process.env.JPKI_OCSP_CACHE_MB);
+  return process.env.JPKI_OCSP_CACHE_MB && Number.isFinite(mb) && mb >= 0 ? { cacheBytes: Math.floor(mb * 2 ** 20) } : {};
 }
 
 /** A failure in a background job (no caller to throw to): one line on stderr, no stack (JPKI_DEBUG adds it). */
@@ -139,6 +148,7 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     responders: frontDoor(ocspResponders, ['current']),
     feed: statusFeed,
     onError: reportBackgroundError('ocsp'),
+    ...ocspCacheOption(options.ocspCacheBytes),
   });
   const crlUpdater = new CrlUpdater({ store: caStore, clock, publisher: frontDoor(crls, ['generate', 'current']), feed: statusFeed, onError: reportBackgroundError('crl-updater') });
   partitions.updater = crlUpdater;
