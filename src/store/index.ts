@@ -188,6 +188,20 @@ export function isPostgresUrl(url: string): boolean {
 }
 
 /**
+ * Opens a PostgreSQL streaming replica for reading (`jpki serve --read-db URL`): the repositories over it,
+ * no migrations (the primary's schema arrives by replication), no audit writer. Commits are found by
+ * polling (`PostgresDatabase.openReplica`), since NOTIFY does not reach a standby.
+ */
+export async function openReadStore(url: string, options: { clock?: Clock; pollMs?: number } = {}): Promise<ReadStore> {
+  if (!isPostgresUrl(url)) throw new StoreError('DATABASE_URL_INVALID', 'malformed', `--read-db ${JSON.stringify(url)}: a read replica is a PostgreSQL URL (postgres://…)`);
+  const db = await (await import('./postgres.js')).PostgresDatabase.openReplica(url, options.pollMs);
+  return { ...repositories(db, options.clock ?? systemClock), db, close: () => db.close() };
+}
+
+/** A store to read from (a replica): the repositories, the database, close. Writing through it fails. */
+export type ReadStore = Repositories & { db: Database; close(): Promise<void> };
+
+/**
  * Opens the store named by `url` (postgres://… or a SQLite file path, ':memory:' for tests) and brings its
  * schema up to date.
  */

@@ -81,10 +81,10 @@ async function startWorkers(cluster: typeof import('node:cluster').default, n: n
 }
 
 /** One worker of `--workers N`: the HTTP edge over its own connection to the installation. */
-async function serveWorker(g: ReturnType<typeof globalOptions>, o: { host: string; maxConnections: string; trustProxy?: string }, port: number): Promise<void> {
+async function serveWorker(g: ReturnType<typeof globalOptions>, o: { host: string; maxConnections: string; trustProxy?: string; readDb?: string }, port: number): Promise<void> {
   const [{ openServices }, { buildApp }, { readConfig }] = await Promise.all([import('../../compose/services.js'), import('../../server/app.js'), import('../../compose/data-dir.js')]);
   const publicUrl = process.env.JPKI_WORKER_PUBLIC_URL;
-  const services = await openServices(g, { config: readConfig(g.dataDir), ...(publicUrl ? { publicUrl } : {}) });
+  const services = await openServices(g, { config: readConfig(g.dataDir), ...(publicUrl ? { publicUrl } : {}), ...(o.readDb ? { readDatabaseUrl: o.readDb } : {}) });
   const trustProxy = o.trustProxy === undefined || o.trustProxy === '' ? false : parseTrustProxy(o.trustProxy);
   const app = await buildApp(services, { limits: { maxConnections: Number(o.maxConnections) }, trustProxy });
   await app.listen({ port, host: o.host });
@@ -109,13 +109,14 @@ export function registerServe(program: Command): void {
     .option('--no-demo', 'do not seed the demo resident register on an empty data directory')
     .option('--ocsp-presign <mode>', 'OCSP responses: on-demand (signed on first request) or all (every certificate signed ahead)', 'on-demand')
     .option('--workers <n>', 'HTTP worker processes sharing the port (node cluster; 1 = this process serves); the background jobs run once, in the first process', process.env.JPKI_WORKERS ?? '1')
+    .option('--read-db <url>', 'a PostgreSQL streaming replica to serve OCSP and CRL reads from (env JPKI_READ_DB); writes still go to --db', process.env.JPKI_READ_DB)
     .option('--max-connections <n>', 'connections held at once; more are dropped at accept', String(DEFAULT_LIMITS.maxConnections))
     .option(
       '--trust-proxy <proxies>',
       'believe X-Forwarded-Proto/-For from these reverse proxies: addresses or CIDRs (comma-separated), loopback, or all; behind a TLS proxy the session cookie is then Secure (env JPKI_TRUST_PROXY)',
       process.env.JPKI_TRUST_PROXY,
     )
-    .action(async (o: { port: string; host: string; publicUrl?: string; keyAlgorithm: string; demo: boolean; ocspPresign: string; maxConnections: string; trustProxy?: string; workers: string }, cmd: Command) => {
+    .action(async (o: { port: string; host: string; publicUrl?: string; keyAlgorithm: string; demo: boolean; ocspPresign: string; maxConnections: string; trustProxy?: string; workers: string; readDb?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       const workers = Number(o.workers);
       if (!/^\d+$/.test(o.workers) || workers < 1 || workers > 64)
@@ -147,7 +148,8 @@ export function registerServe(program: Command): void {
       const ownAddress = `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${actualPort}`;
       // With no public URL given or saved, certificates point at this server itself, as it listens now.
       const publicUrl = o.publicUrl ?? (process.env.JPKI_PUBLIC_URL || saved?.publicUrl ? undefined : ownAddress);
-      const services = await openServices(g, { create: true, ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}) });
+      const readDb = o.readDb ? { readDatabaseUrl: o.readDb } : {};
+      const services = await openServices(g, { create: true, ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}), ...readDb });
       let app: Awaited<ReturnType<typeof buildApp>> | undefined;
       try {
         if (!(await services.ca.isInitialized())) {
