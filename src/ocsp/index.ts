@@ -77,6 +77,17 @@ export function createOcspService(deps: OcspServiceDeps): OcspService {
   const issuers = new IssuerIndex(storage.issuers, clock);
   const live = new LiveSigner({ issuers, statuses: storage.statuses, responders: deps.responders, clock });
   const position = () => feed.position;
+  /**
+   * Loads a CA's delegated responder (its key: an scrypt-protected file, or a token session) ahead of need,
+   * once: a node that so far served only stored responses must not pay that when a revocation makes it
+   * re-sign — the revocation would show late (seconds on a loaded machine).
+   */
+  const warmed = new Set<string>();
+  const warm = (caId: string) => {
+    if (warmed.has(caId)) return;
+    warmed.add(caId);
+    void deps.responders.current(caId).catch(() => warmed.delete(caId));
+  };
   const maxBytes = deps.cacheBytes ?? 256 * 2 ** 20;
   const cache = new ResponseCache(maxBytes);
   const stored = new StoredResponses({
@@ -85,6 +96,7 @@ export function createOcspService(deps: OcspServiceDeps): OcspService {
     issuers,
     clock,
     position,
+    onStoreHit: warm,
   });
   const source = filterIssuers(signOnMiss(requireFresh(stored, clock), { live, stored, issuers, position }), issuers);
   const responder = new OcspResponder({
@@ -93,6 +105,10 @@ export function createOcspService(deps: OcspServiceDeps): OcspService {
     clock,
     beforeFirstRequest: async () => {
       await Promise.all([feed.start(), issuers.ready()]);
+      // the responders already in use, in the background
+      void (async () => {
+        for (const i of issuers.all()) if (await storage.responderInUse(i.caId).catch(() => false)) warm(i.caId);
+      })();
     },
     ...(deps.onError ? { onError: deps.onError } : {}),
   });

@@ -22,6 +22,8 @@ export interface StoredResponsesDeps {
   position: () => number;
   /** Write-behind delay for freshly signed responses (they are batched into one transaction). */
   writeDelayMs?: number;
+  /** Told the CA of every response served from the store (the responder loads that CA's signing key early). */
+  onStoreHit?: (caId: string) => void;
 }
 
 /** How long a status change is remembered for the race check (far longer than any read takes). */
@@ -59,6 +61,7 @@ export class StoredResponses implements ResponseSource {
     const stored = await this.deps.storage.getChecked(issuer.caId, c.serial, c.hash);
     // Stale (a 'good' for a certificate revoked since), or signed for another encoding of the CertID.
     if (!stored || (stored.certStatus === 'good') === stored.revokedNow || !stored.certId.equals(c.der)) return undefined;
+    this.deps.onStoreHit?.(issuer.caId);
     return this.remember(key, entryOf(issuer.caId, c.serial, Buffer.from(c.der), stored.der, stored.thisUpdate, stored.nextUpdate, stored.certStatus), position);
   }
 
