@@ -17,7 +17,10 @@ let i = 0;
 const issueOne = () => s.ca.issue({ prefecture: '13', kind: 'sign', publicKey: { csr: csrs[i++ % csrs.length]! }, facts: FACTS, municipality: '13103', actor: 'bench' });
 for (let w = 0; w < 20; w++) await issueOne(); // warm up: JIT, statements, the signer cache
 process.stdout.write('ready\n');
-await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+await new Promise<void>((resolve) => {
+  const lines = createInterface({ input: process.stdin });
+  lines.once('line', () => (lines.close(), resolve()));
+});
 let issued = 0;
 const t0 = performance.now();
 const end = t0 + Number(secondsText) * 1000;

@@ -67,7 +67,8 @@ async function processesRate(dataDir: string, url: string, processes: number): P
     return { child, ready, result };
   });
   await Promise.all(children.map((c) => c.ready));
-  for (const c of children) c.child.stdin.write('go\n');
+  // end, not write: a child's stdin left open would keep it alive after it printed its figures
+  for (const c of children) c.child.stdin.end('go\n');
   const results = await Promise.all(children.map((c) => c.result));
   return results.reduce((sum, r) => sum + r.issued / r.seconds, 0);
 }

@@ -31,12 +31,14 @@ import { PREFECTURES } from '../src/pki/prefectures.js';
 import type { SignedCertificate } from '../src/ca/certification-authorities.js';
 import type { Signer } from '../src/pki/signer.js';
 import { crlPipelineBench } from './crl.js';
+import { residentBytes, startCfssl, startJpki, startNginx } from './ocsp-peers.js';
 import { asyncRate, markdownTable as table, syncRate } from './measure.js';
 
 const N = Number(process.env.BENCH_OCSP_CERTS ?? 20_000);
 const SECONDS = Number(process.env.BENCH_OCSP_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_OCSP_CONNECTIONS ?? 32);
 const THREADS = Number(process.env.BENCH_OCSP_THREADS ?? 2);
+const WORKERS = Number(process.env.BENCH_OCSP_WORKERS ?? 2);
 const CA_ID = 'pref-13';
 const run = promisify(execFile);
 const REASONS = ['keyCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'unspecified'];
@@ -118,7 +120,7 @@ async function issue(s: Services, n: number): Promise<SignedCertificate[]> {
     Array.from({ length: 8 }, async () => {
       while (next < n) {
         const k = next++;
-        out.push(await s.ca.issue({ prefecture: '13', kind: 'auth', publicKey: { spki }, municipality: `131${String(k % 23).padStart(2, '0')}`, actor: 'bench' }));
+        out.push(await s.ca.issue({ prefecture: '13', kind: 'auth', publicKey: { spki }, municipality: `131${String((k % 23) + 1).padStart(2, '0')}`, actor: 'bench' }));
       }
     }),
   );
@@ -146,8 +148,11 @@ async function opensslIndex(s: Services): Promise<string> {
 }
 
 /** A second responder on the same store, as a restarted or added node: its memory starts empty. */
-async function againstFreshResponder(dir: string, bodies: string, script: string): Promise<WrkResult> {
-  const s = await openServices({ dataDir: dir, databaseUrl: join(dir, 'jpki.sqlite'), databaseUrlExplicit: true }, { config: { kms: { type: 'soft' } } });
+async function againstFreshResponder(dir: string, bodies: string, script: string, ocspCacheBytes?: number): Promise<WrkResult> {
+  const s = await openServices(
+    { dataDir: dir, databaseUrl: join(dir, 'jpki.sqlite'), databaseUrlExplicit: true },
+    { config: { kms: { type: 'soft' } }, ...(ocspCacheBytes !== undefined ? { ocspCacheBytes } : {}) },
+  );
   const app = await buildApp(s);
   try {
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -160,6 +165,17 @@ async function againstFreshResponder(dir: string, bodies: string, script: string
 
 
 
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+const MiB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)} %`;
 
@@ -230,6 +246,32 @@ export async function bench(): Promise<void> {
     openssl.kill();
     openssl = undefined;
 
+    // (c) cfssl's Go responder on the same pre-signed responses, (d) nginx handing out one of them as a
+    // static file, (e) ours on every core: `jpki serve --workers N` (separate processes, same installation)
+    const probe = encodeOcspRequest([encodeCertId('sha1', issuer, order[0]!)]);
+    const presigned = await s.store.db.query<{ der: Buffer }>("SELECT der FROM ocsp_responses WHERE ca_id = ? AND hash_algorithm = 'sha1'", [CA_ID]);
+    const cfsslPeer = await startCfssl(dir, await freePort(), presigned.map((r) => r.der), probe);
+    await wrk(cfsslPeer.port, bodiesFile, script, 2);
+    const cfssl = await wrk(cfsslPeer.port, bodiesFile, script);
+    const cfsslRss = cfsslPeer.pids().reduce((a, p) => a + residentBytes(p), 0);
+    await cfsslPeer.stop();
+    const nginxPeer = await startNginx(dir, await freePort(), sampleBody, probe);
+    await wrk(nginxPeer.port, bodiesFile, script, 2);
+    const nginx = await wrk(nginxPeer.port, bodiesFile, script);
+    await nginxPeer.stop();
+    const cluster = await startJpki(dir, await freePort(), WORKERS, probe);
+    // baseline: the workers warmed by traffic on a hundred responses only (JIT, sockets, buffers), then all
+    const fewFile = join(dir, 'few-bodies.hex');
+    writeFileSync(fewFile, order.slice(0, 100).map((serial) => encodeOcspRequest([encodeCertId('sha1', issuer, serial)]).toString('hex')).join('\n') + '\n');
+    await wrk(cluster.port, fewFile, script, 3);
+    const baseline = cluster.pids().map(residentBytes);
+    await wrk(cluster.port, bodiesFile, script, 4); // warm-up: every worker loads the responses from the store into memory
+    const ours2 = await wrk(cluster.port, bodiesFile, script);
+    const loaded = cluster.pids().map(residentBytes);
+    await cluster.stop();
+    const cachedBytes = presigned.reduce((a, r) => a + r.der.length, 0);
+    const growth = Math.max(...loaded.map((b, i) => b - (baseline[i] ?? 0)));
+
     // live: requests with a nonce, each signed now; beside the raw rate of the same key
     await wrk(ourPort, nonceFile, script, 2);
     const live = await wrk(ourPort, nonceFile, script);
@@ -244,22 +286,37 @@ export async function bench(): Promise<void> {
     // has never seen a request for these certificates (store and memory empty: every first request signs)
     await s.ocsp.close();
     const fromStore = await againstFreshResponder(dir, bodiesFile, script);
+    // no memory at all (a budget of one entry): every request reads the store — a responder for 10 M
+    // certificates, whose requests spread over more responses than any memory holds
+    const storeOnly = await againstFreshResponder(dir, bodiesFile, script, 1);
     await s.store.db.execute('DELETE FROM ocsp_responses');
     const onDemand = await againstFreshResponder(dir, bodiesFile, script);
 
     console.log(`\nOCSP over HTTP keep-alive on loopback: wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, ${fmt(N)} certificates, a request per certificate in random order (${sampleBody.length}-byte responses):\n`);
     table([
       ['responder', 'responses/s', 'p50', 'p99', 'non-200 / socket errors'],
-      ['jpki, pre-signed (cached)', fmt(ours.rps), `${ours.p50Ms.toFixed(2)} ms`, `${ours.p99Ms.toFixed(2)} ms`, `${ours.statusErrors} / ${ours.socketErrors}`],
+      [`jpki serve --workers ${WORKERS}, pre-signed (cached)`, fmt(ours2.rps), `${ours2.p50Ms.toFixed(2)} ms`, `${ours2.p99Ms.toFixed(2)} ms`, `${ours2.statusErrors} / ${ours2.socketErrors}`],
+      ['cfssl ocspserve (same pre-signed responses)', fmt(cfssl.rps), `${cfssl.p50Ms.toFixed(2)} ms`, `${cfssl.p99Ms.toFixed(2)} ms`, `${cfssl.statusErrors} / ${cfssl.socketErrors}`],
+      ['nginx, one stored response as a static file (ceiling for stored bytes)', fmt(nginx.rps), `${nginx.p50Ms.toFixed(2)} ms`, `${nginx.p99Ms.toFixed(2)} ms`, `${nginx.statusErrors} / ${nginx.socketErrors}`],
+      ['jpki, pre-signed (cached), one process', fmt(ours.rps), `${ours.p50Ms.toFixed(2)} ms`, `${ours.p99Ms.toFixed(2)} ms`, `${ours.statusErrors} / ${ours.socketErrors}`],
       ['openssl ocsp -index (signs each)', fmt(ossl.rps), `${ossl.p50Ms.toFixed(2)} ms`, `${ossl.p99Ms.toFixed(2)} ms`, `${ossl.statusErrors} / ${ossl.socketErrors}`],
       ['fastify do-nothing route (ceiling)', fmt(ceiling.rps), `${ceiling.p50Ms.toFixed(2)} ms`, `${ceiling.p99Ms.toFixed(2)} ms`, `${ceiling.statusErrors} / ${ceiling.socketErrors}`],
       ['jpki, live with nonce', fmt(live.rps), `${live.p50Ms.toFixed(2)} ms`, `${live.p99Ms.toFixed(2)} ms`, `${live.statusErrors} / ${live.socketErrors}`],
-      ['jpki after a restart (memory empty, store full)', fmt(fromStore.rps), `${fromStore.p50Ms.toFixed(2)} ms`, `${fromStore.p99Ms.toFixed(2)} ms`, `${fromStore.statusErrors} / ${fromStore.socketErrors}`],
+      ['jpki after a restart (memory empty, store full: the 10 M case, every request a miss at first)', fmt(fromStore.rps), `${fromStore.p50Ms.toFixed(2)} ms`, `${fromStore.p99Ms.toFixed(2)} ms`, `${fromStore.statusErrors} / ${fromStore.socketErrors}`],
+      ['jpki from the store only (memory budget of one entry: every request a store read)', fmt(storeOnly.rps), `${storeOnly.p50Ms.toFixed(2)} ms`, `${storeOnly.p99Ms.toFixed(2)} ms`, `${storeOnly.statusErrors} / ${storeOnly.socketErrors}`],
       ['jpki signing on first request (store empty)', fmt(onDemand.rps), `${onDemand.p50Ms.toFixed(2)} ms`, `${onDemand.p99Ms.toFixed(2)} ms`, `${onDemand.statusErrors} / ${onDemand.socketErrors}`],
     ]);
     console.log('');
     table([
       ['ratio', 'value', 'target'],
+      [`jpki --workers ${WORKERS} ÷ cfssl ocspserve`, `${(ours2.rps / cfssl.rps).toFixed(2)} ×`, '≥ 2 ×'],
+      [`jpki --workers ${WORKERS} ÷ nginx static file`, pct(ours2.rps, nginx.rps), '≥ 50 %'],
+      [`jpki --workers ${WORKERS} p99`, `${ours2.p99Ms.toFixed(2)} ms`, '≤ 5 ms'],
+      [
+        `resident memory per worker after loading ${fmt(presigned.length)} responses (${MiB(cachedBytes)} of DER)`,
+        `+${MiB(growth)} (${(growth / cachedBytes).toFixed(2)} × the responses; baseline ${baseline.map(MiB).join(', ')}; cfssl holds them in ${MiB(cfsslRss)})`,
+        '≤ 2 ×',
+      ],
       ['pre-signed ÷ openssl ocsp', `${(ours.rps / ossl.rps).toFixed(1)} ×`, '≥ 25 ×'],
       ['pre-signed ÷ do-nothing ceiling', pct(ours.rps, ceiling.rps), '≥ 60 %'],
       ['live (nonce) ÷ raw signing: same key, node:crypto sync, 1 core', `${pct(live.rps, rawSync)} (${fmt(rawSync)}/s)`, '≥ 70 %'],

@@ -185,9 +185,7 @@ export class CrlPublisher {
    * certificate is signed.
    */
   async stored(caId: string, scope: CrlScope): Promise<CrlRecord> {
-    const crl = await this.deps.store.crls.get(caId, scopeKey(scope));
-    if (!crl) throw new CaError('CRL_NOT_PUBLISHED', `${caId} publishes no ${describeScope(scope)}`, { caId, scope: scopeKey(scope) });
-    return crl;
+    return storedCrl(this.deps.store.crls, caId, scope);
   }
 
   /**
@@ -252,4 +250,14 @@ function crlEntries(batches: AsyncIterable<RevokedEntry[]>): AsyncIterable<CrlEn
 /** The critical IDP of a partition CRL and of its delta: the partition's URL, user certificates only. */
 function partitionIdp(urls: PublicationUrls, caId: string, municipality: string): Buffer {
   return issuingDistributionPoint({ fullNameUris: [urls.partitionCrl(caId, municipality)], onlyContainsUserCerts: true });
+}
+
+/**
+ * The stored CRL of a scope, never generating one: what the HTTP edge serves — from the primary, or from a
+ * read replica (`jpki serve --read-db`) through the replica's CRL table.
+ */
+export async function storedCrl(crls: Pick<CrlStore['crls'], 'get'>, caId: string, scope: CrlScope): Promise<CrlRecord> {
+  const crl = await crls.get(caId, scopeKey(scope));
+  if (!crl) throw new CaError('CRL_NOT_PUBLISHED', `${caId} publishes no ${describeScope(scope)}`, { caId, scope: scopeKey(scope) });
+  return crl;
 }

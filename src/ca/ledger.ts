@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
-import type { AuditEntry, LedgerState, NewCertificate, NewLedgerEntry, Scoped, StatusChange } from '../store/index.js';
+import type { AuditEntry, BatchOutcome, LedgerState, NewCertificate, NewLedgerEntry, Scoped, StatusChange } from '../store/index.js';
 import type { CaStore } from './ports.js';
 
 /** Hex SHA-256 of a to-be-signed structure: what the ledger records before the signature is made. */
@@ -25,19 +25,23 @@ type Tx = Scoped<'ledger' | 'certificates' | 'statusChanges' | 'recordAll'>;
 
 /** Most operations written by one transaction. */
 const MAX_BATCH = 256;
+/** Batches written at the same time on PostgreSQL (each on its own pooled connection). */
+const MAX_WRITING_POSTGRES = 3;
 
 /**
- * The hot path of the ledger: reservations and recordings of concurrent issuances written together, one
- * transaction (and, on PostgreSQL, one multi-row statement per table) for everything that queued while the
- * previous batch was being written — group commit, like the SQLite store does for whole transactions. A
- * caller's promise settles only after its batch committed, so "resolved" still means "durable".
+ * The hot path of the ledger: reservations and recordings of concurrent issuances written together — group
+ * commit. Everything that queued while the previous batch was being written goes in the next: on SQLite one
+ * transaction of multi-row statements; on PostgreSQL one statement (migration 031: a round trip and a WAL
+ * flush per batch, a few batches overlapping). A caller's promise settles only after its batch committed,
+ * so "resolved" still means "durable" — nothing is signed before its reservation is.
  */
 export class LedgerWriter {
   private queue: Op[] = [];
-  private draining = false;
+  private writing = 0;
+  private scheduled = false;
 
   constructor(
-    private readonly store: Pick<CaStore, 'transaction'>,
+    private readonly store: Pick<CaStore, 'transaction' | 'ledger'>,
     private readonly clock: Clock,
   ) {}
 
@@ -54,47 +58,78 @@ export class LedgerWriter {
     return new Promise((resolve, reject) => this.push({ type: 'record', recording, resolve, reject }));
   }
 
-  private push(op: Op): void {
-    this.queue.push(op);
-    if (!this.draining) void this.drain();
+  /**
+   * Batches written at once: on PostgreSQL a batch is one statement on its own pooled connection, so a
+   * few overlap (their WAL flushes are shared by PostgreSQL's group commit); SQLite writes one at a time.
+   */
+  private get maxWriting(): number {
+    return this.store.ledger.batchesAlone ? MAX_WRITING_POSTGRES : 1;
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
+  private push(op: Op): void {
+    this.queue.push(op);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0 || this.writing >= this.maxWriting) return;
+    this.scheduled = true;
+    // one turn of the event loop: signatures finishing meanwhile join this batch
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.queue.length === 0 || this.writing >= this.maxWriting) return;
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.writing++;
+      void this.write(batch).finally(() => {
+        this.writing--;
+        this.schedule();
+      });
+      this.schedule();
+    });
+  }
+
+  private async write(batch: Op[]): Promise<void> {
     try {
-      while (this.queue.length) {
-        // one turn of the event loop: signatures finishing meanwhile join this batch
-        await new Promise((r) => setImmediate(r));
-        const batch = this.queue.splice(0, MAX_BATCH);
+      (await this.once(batch))();
+    } catch (e) {
+      if (batch.length === 1) {
+        batch[0]!.reject(e);
+        return;
+      }
+      // one bad operation must not fail its neighbours: each alone
+      for (const op of batch) {
         try {
-          const settle = await this.store.transaction((tx) => this.apply(tx, batch));
-          settle();
-        } catch (e) {
-          if (batch.length === 1) {
-            batch[0]!.reject(e);
-            continue;
-          }
-          // one bad operation must not fail its neighbours: each alone, in its own transaction
-          for (const op of batch) {
-            try {
-              (await this.store.transaction((tx) => this.apply(tx, [op])))();
-            } catch (e2) {
-              op.reject(e2);
-            }
-          }
+          (await this.once([op]))();
+        } catch (e2) {
+          op.reject(e2);
         }
       }
-    } finally {
-      this.draining = false;
     }
   }
 
-  /** Writes a batch; returns what settles the callers once the transaction has committed. */
-  private async apply(tx: Tx, batch: Op[]): Promise<() => void> {
-    const now = this.clock.now().getTime();
-    const audits: AuditEntry[] = [];
+  /** Writes a batch atomically; returns what settles the callers once it has committed. */
+  private async once(batch: Op[]): Promise<() => void> {
     const reserves = batch.filter((o): o is Extract<Op, { type: 'reserve' }> => o.type === 'reserve');
     const records = batch.filter((o): o is Extract<Op, { type: 'record' }> => o.type === 'record');
+    const now = this.clock.now().getTime();
+    const ledger = this.store.ledger;
+    const outcome = ledger.batchesAlone
+      ? // PostgreSQL: one statement, one round trip, one commit (migration 031)
+        await ledger.applyBatch(
+          reserves.map((o) => ({ entry: o.entry, audit: o.audit })),
+          records.map((o) => ({ ledgerId: o.recording.ledgerId, to: o.recording.to, certificate: o.recording.certificate, audit: o.recording.audit })),
+          now,
+        )
+      : await this.store.transaction((tx) => this.apply(tx, reserves, records, now));
+    return () => {
+      reserves.forEach((o, i) => o.resolve(outcome.reserved[i]));
+      for (const o of records) o.resolve(outcome.stored.has(o.recording.ledgerId));
+    };
+  }
+
+  /** SQLite: the batch as a few multi-row statements inside one transaction (group-committed by the store). */
+  private async apply(tx: Tx, reserves: Extract<Op, { type: 'reserve' }>[], records: Extract<Op, { type: 'record' }>[], now: number): Promise<BatchOutcome> {
+    const audits: AuditEntry[] = [];
     const ids = reserves.length ? await tx.ledger.reserve(reserves.map((o) => o.entry)) : [];
     reserves.forEach((o, i) => ids[i] !== undefined && audits.push(o.audit));
     const stored = new Set<number>();
@@ -118,9 +153,6 @@ export class LedgerWriter {
       for (const o of kept) audits.push(o.recording.audit);
     }
     await tx.recordAll(audits);
-    return () => {
-      reserves.forEach((o, i) => o.resolve(ids[i]));
-      for (const o of records) o.resolve(stored.has(o.recording.ledgerId));
-    };
+    return { reserved: ids, stored };
   }
 }

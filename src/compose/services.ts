@@ -3,13 +3,13 @@ import { AuditTrail, AUDIT_KEY_LABEL } from '../audit/trail.js';
 import type { CardIssuer } from '../card/index.js';
 import { CertificationAuthorities } from '../ca/certification-authorities.js';
 import { RegisterEventHandler } from '../ca/register-events.js';
-import { CrlPublisher } from '../ca/crl-publisher.js';
+import { CrlPublisher, storedCrl } from '../ca/crl-publisher.js';
 import { CrlUpdater } from '../ca/crl-updater.js';
 import { OcspResponderCertificates } from '../ca/ocsp-responder-certificates.js';
 import { createOcspService, type OcspService, type OcspStorage } from '../ocsp/index.js';
 import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
 import { formatPkcs11Uri, formatSoftUri, openKeyManager, type KeyManager } from '../kms/index.js';
-import { scoped, StatusChangeFeed, type Store } from '../store/index.js';
+import { openReadStore, scoped, StatusChangeFeed, type ReadStore, type Store } from '../store/index.js';
 import { municipalityByCode, ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
 import { kmsCardIssuer } from './card-issuer.js';
@@ -43,6 +43,10 @@ export interface Services {
   readonly publicUrl: string;
   readonly ca: CertificationAuthorities;
   readonly crls: CrlPublisher;
+  /** Stored CRLs as the HTTP edge serves them: from the read replica with `--read-db`, else the store. */
+  readonly crlReads: Pick<CrlPublisher, 'stored'>;
+  /** The streaming replica OCSP and CRL reads come from (`jpki serve --read-db URL`), if any. */
+  readonly readStore?: ReadStore;
   /** Issuances and revocations committed anywhere, as they happen (OCSP and the CRL updater follow it). */
   readonly statusFeed: StatusChangeFeed;
   /** The CAs' delegated OCSP responder certificates. */
@@ -81,6 +85,21 @@ export interface OpenOptions {
   clock?: Clock;
   /** Where residents' client agents listen (the portal's pages call it); JPKI_AGENT_URL, else 127.0.0.1:8741. */
   agentUrl?: string;
+  /** Memory for pre-signed OCSP responses, bytes (JPKI_OCSP_CACHE_MB; default 256 MiB); the store keeps the rest. */
+  ocspCacheBytes?: number;
+  /**
+   * A PostgreSQL streaming replica of the store (`jpki serve --read-db URL`): the OCSP responder reads
+   * certificates' status, issuers and stored responses there and follows the status feed there by polling;
+   * the HTTP edge serves stored CRLs from it. Everything written still goes to the primary.
+   */
+  readDatabaseUrl?: string;
+}
+
+/** The OCSP memory budget: given, else JPKI_OCSP_CACHE_MB, else the service's default. */
+function ocspCacheOption(bytes: number | undefined): { cacheBytes?: number } {
+  if (bytes !== undefined) return { cacheBytes: bytes };
+  const mb = Number(process.env.JPKI_OCSP_CACHE_MB);
+  return process.env.JPKI_OCSP_CACHE_MB && Number.isFinite(mb) && mb >= 0 ? { cacheBytes: Math.floor(mb * 2 ** 20) } : {};
 }
 
 /** A failure in a background job (no caller to throw to): one line on stderr, no stack (JPKI_DEBUG adds it). */
@@ -92,13 +111,13 @@ function reportBackgroundError(job: string): (e: unknown) => void {
 }
 
 /** The OCSP side's ports over the store (ocsp/ports.ts): reads of the CA's data, its own response table. */
-export function ocspStorageOf(store: Store): OcspStorage {
+export function ocspStorageOf(store: Store, reads: Pick<Store, 'authorities' | 'certificates' | 'ocspResponses'> = store): OcspStorage {
   const own = scoped(store, ['ocspResponses']);
   return {
-    issuers: { list: () => store.authorities.list() },
-    statuses: { status: (caId, serial) => store.certificates.status(caId, serial) },
+    issuers: { list: () => reads.authorities.list() },
+    statuses: { status: (caId, serial) => reads.certificates.status(caId, serial) },
     responses: {
-      getChecked: (caId, serial, hash) => own.ocspResponses.getChecked(caId, serial, hash),
+      getChecked: (caId, serial, hash) => reads.ocspResponses.getChecked(caId, serial, hash),
       putAll: (responses) =>
         own.transaction(async (tx) => {
           for (const r of responses) await tx.ocspResponses.put(r);
@@ -139,12 +158,23 @@ export async function openServices(globals: InstallationLocation, options: OpenO
   const crls = new CrlPublisher({ store: scoped(store, ['authorities', 'certificates', 'crls', 'ledger', 'record']), clock, urls, authorities: frontDoor(ca, ['get', 'signerFor']) });
   const statusFeed = new StatusChangeFeed(store.db, store.statusChanges);
   const ocspResponders = new OcspResponderCertificates({ store: caStore, keys, clock, authorities: frontDoor(ca, ['get', 'signerFor']) });
+  // --read-db: the responder's reads and its feed on the replica (the feed polls: NOTIFY does not reach a standby)
+  let readStore: ReadStore | undefined;
+  try {
+    if (options.readDatabaseUrl) readStore = await openReadStore(options.readDatabaseUrl, { clock });
+  } catch (e) {
+    await keys.close().catch(() => undefined);
+    await store.close();
+    throw e;
+  }
+  const ocspFeed = readStore ? new StatusChangeFeed(readStore.db, readStore.statusChanges) : statusFeed;
   const ocsp = createOcspService({
-    storage: ocspStorageOf(store),
+    storage: ocspStorageOf(store, readStore),
     clock,
     responders: frontDoor(ocspResponders, ['current']),
-    feed: statusFeed,
+    feed: ocspFeed,
     onError: reportBackgroundError('ocsp'),
+    ...ocspCacheOption(options.ocspCacheBytes),
   });
   const crlUpdater = new CrlUpdater({ store: caStore, clock, publisher: frontDoor(crls, ['generate', 'current']), feed: statusFeed, onError: reportBackgroundError('crl-updater') });
   partitions.updater = crlUpdater;
@@ -201,6 +231,8 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     publicUrl,
     ca,
     crls,
+    crlReads: readStore ? { stored: (caId, scope) => storedCrl(readStore.crls, caId, scope) } : frontDoor(crls, ['stored']),
+    ...(readStore ? { readStore } : {}),
     statusFeed,
     ocspResponders,
     ocsp,
@@ -220,7 +252,9 @@ export async function openServices(globals: InstallationLocation, options: OpenO
       await crlUpdater.stop();
       await ocsp.close();
       statusFeed.stop();
+      ocspFeed.stop();
       await keys.close().catch(() => undefined);
+      await readStore?.close();
       await store.close();
     },
   };

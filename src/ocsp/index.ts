@@ -35,6 +35,7 @@ export {
 } from './response.js';
 export { OcspError, type OcspErrorCode } from './errors.js';
 export { OcspResponder, errorAnswer } from './responder.js';
+export { ENTRY_OVERHEAD } from './response-cache.js';
 export { isCacheable, type ResponseSource, type OcspAnswer, type HttpCaching } from './source.js';
 export { OCSP_RESPONSE_VALIDITY_MS, UNKNOWN_RESPONSE_VALIDITY_MS, type ResponderCredentials, type DelegatedResponder, type StatusReader } from './live-signer.js';
 export type { PresignOptions, PresignReport } from './presigner.js';
@@ -63,6 +64,8 @@ export interface OcspService {
   presign(options?: PresignOptions): Promise<PresignReport>;
   /** Starts the background job (responder renewal, pre-signing in 'all' mode, pruning). */
   startUpdater(options?: OcspUpdaterOptions): OcspUpdater;
+  /** What the in-memory tier holds: responses, their DER bytes, and the bytes counted against the budget. */
+  memory(): { entries: number; responseBytes: number; budgetBytes: number; maxBytes: number };
   /** Resolves once every status change committed so far has been applied here (tests). */
   sync(): Promise<void>;
   /** Stops the job and writes pending responses to the store. */
@@ -74,12 +77,26 @@ export function createOcspService(deps: OcspServiceDeps): OcspService {
   const issuers = new IssuerIndex(storage.issuers, clock);
   const live = new LiveSigner({ issuers, statuses: storage.statuses, responders: deps.responders, clock });
   const position = () => feed.position;
+  /**
+   * Loads a CA's delegated responder (its key: an scrypt-protected file, or a token session) ahead of need,
+   * once: a node that so far served only stored responses must not pay that when a revocation makes it
+   * re-sign — the revocation would show late (seconds on a loaded machine).
+   */
+  const warmed = new Set<string>();
+  const warm = (caId: string) => {
+    if (warmed.has(caId)) return;
+    warmed.add(caId);
+    void deps.responders.current(caId).catch(() => warmed.delete(caId));
+  };
+  const maxBytes = deps.cacheBytes ?? 256 * 2 ** 20;
+  const cache = new ResponseCache(maxBytes);
   const stored = new StoredResponses({
-    cache: new ResponseCache(deps.cacheBytes ?? 256 * 2 ** 20),
+    cache,
     storage: storage.responses,
     issuers,
     clock,
     position,
+    onStoreHit: warm,
   });
   const source = filterIssuers(signOnMiss(requireFresh(stored, clock), { live, stored, issuers, position }), issuers);
   const responder = new OcspResponder({
@@ -88,6 +105,10 @@ export function createOcspService(deps: OcspServiceDeps): OcspService {
     clock,
     beforeFirstRequest: async () => {
       await Promise.all([feed.start(), issuers.ready()]);
+      // the responders already in use, in the background
+      void (async () => {
+        for (const i of issuers.all()) if (await storage.responderInUse(i.caId).catch(() => false)) warm(i.caId);
+      })();
     },
     ...(deps.onError ? { onError: deps.onError } : {}),
   });
@@ -126,6 +147,7 @@ export function createOcspService(deps: OcspServiceDeps): OcspService {
       updater.start();
       return updater;
     },
+    memory: () => ({ entries: cache.size, responseBytes: cache.responseBytes, budgetBytes: cache.usedBytes, maxBytes }),
     sync: () => feed.poll(),
     async close() {
       unsubscribe();

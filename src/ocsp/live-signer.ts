@@ -117,10 +117,16 @@ export class LiveSigner implements ResponseSource {
     return { der, thisUpdate: now, nextUpdate, status: status.type };
   }
 
+  /**
+   * A serial the CA never issued is not answered with a signed "unknown" but refused as `unauthorized`
+   * before anything is signed (Boulder does the same): a flood of random serials then costs one indexed
+   * read each — no RSA signature, nothing kept in memory (issue 10, hole 3). The CA records every
+   * certificate before it hands it out (docs/ca.md), so no real certificate can be asked about too early.
+   */
   private async statusOf(issuer: Issuer, certId: Pick<CertId, 'serial'>): Promise<CertStatus> {
-    if (certId.serial === undefined) return { type: 'unknown' };
-    const s = await this.deps.statuses.status(issuer.caId, certId.serial);
-    return s ? toCertStatus(s) : { type: 'unknown' };
+    const s = certId.serial === undefined ? undefined : await this.deps.statuses.status(issuer.caId, certId.serial);
+    if (!s) throw new OcspError('OCSP_UNAUTHORIZED', `${issuer.caId} never issued serial ${certId.serial ?? '(unreadable)'}`);
+    return toCertStatus(s);
   }
 
   /** Whole seconds: DER GeneralizedTime carries none, and the stored numbers must equal what was signed. */

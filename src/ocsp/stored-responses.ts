@@ -4,7 +4,7 @@ import type { CertId } from './cert-id.js';
 import type { Issuer, IssuerIndex } from './issuers.js';
 import type { SignedSingle } from './live-signer.js';
 import type { OcspRequest } from './request.js';
-import { certIdKey, httpCaching, type CachedResponse, type ResponseCache } from './response-cache.js';
+import { certIdKey, httpCaching, ownBytes, type CachedResponse, type ResponseCache } from './response-cache.js';
 import { isCacheable, type OcspAnswer, type ResponseSource } from './source.js';
 
 /** The part of the store this source uses (store.ocspResponses, plus a batched write). */
@@ -22,6 +22,8 @@ export interface StoredResponsesDeps {
   position: () => number;
   /** Write-behind delay for freshly signed responses (they are batched into one transaction). */
   writeDelayMs?: number;
+  /** Told the CA of every response served from the store (the responder loads that CA's signing key early). */
+  onStoreHit?: (caId: string) => void;
 }
 
 /** How long a status change is remembered for the race check (far longer than any read takes). */
@@ -59,6 +61,7 @@ export class StoredResponses implements ResponseSource {
     const stored = await this.deps.storage.getChecked(issuer.caId, c.serial, c.hash);
     // Stale (a 'good' for a certificate revoked since), or signed for another encoding of the CertID.
     if (!stored || (stored.certStatus === 'good') === stored.revokedNow || !stored.certId.equals(c.der)) return undefined;
+    this.deps.onStoreHit?.(issuer.caId);
     return this.remember(key, entryOf(issuer.caId, c.serial, Buffer.from(c.der), stored.der, stored.thisUpdate, stored.nextUpdate, stored.certStatus), position);
   }
 
@@ -140,5 +143,7 @@ export function refreshAtOf(thisUpdate: number, nextUpdate: number): number {
 }
 
 function entryOf(caId: string, serial: string, certId: Buffer, der: Buffer, thisUpdate: number, nextUpdate: number, status: CachedResponse['status']): CachedResponse {
-  return { der, http: httpCaching(der, thisUpdate, nextUpdate), certKey: `${caId}:${serial}`, certId, status, refreshAt: refreshAtOf(thisUpdate, nextUpdate) };
+  // buffers of their own: a slice of a shared pool slab would keep the whole slab alive (response-cache.ts)
+  const own = ownBytes(der);
+  return { der: own, http: httpCaching(own, thisUpdate, nextUpdate), certKey: `${caId}:${serial}`, certId: ownBytes(certId), status, refreshAt: refreshAtOf(thisUpdate, nextUpdate) };
 }

@@ -60,7 +60,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Each route plugin gets the one service it serves, not the whole composition (ARCHITECTURE.md).
-  const publication = { ca: services.ca, crls: services.crls, clock: services.clock };
+  const publication = { ca: services.ca, crls: services.crlReads, clock: services.clock };
   await app.register(publicationRoutes, publication);
   await app.register(ocspRoutes, { responder: services.ocsp.responder, clock: services.clock });
   await app.register(crlRoutes, publication);

@@ -101,7 +101,7 @@ const CHAIN_BATCH = 2000;
  * surrogate in a name someone typed (any login attempt) made a record look altered, and a NUL was refused by
  * PostgreSQL — found by fuzzing.
  */
-function storable(text: string): string {
+export function storable(text: string): string {
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\0/g, '\uFFFD');
 }
 

@@ -34,7 +34,7 @@ export {
   type AuditCheckpoint,
 } from './audit-log.js';
 export { RegisterEventOutcomeRepository, type RegisterEventOutcome } from './register-event-outcomes.js';
-export { LedgerRepository, type LedgerEntry, type NewLedgerEntry, type LedgerKind, type LedgerState } from './ledger.js';
+export { LedgerRepository, type BatchOutcome, type BatchRecord, type BatchReserve, type LedgerEntry, type NewLedgerEntry, type LedgerKind, type LedgerState } from './ledger.js';
 export { AuthorityRepository, type AuthorityRecord, type AuthorityKind } from './authorities.js';
 export {
   CertificateRepository,
@@ -161,7 +161,7 @@ export function repositories(sql: SqlExecutor, clock: Clock, chainer?: AuditChai
     operators: new OperatorRepository(sql),
     counterRecords: new CounterRecordRepository(sql),
     submissions: new SubmissionRepository(sql),
-    ledger: new LedgerRepository(sql),
+    ledger: new LedgerRepository(sql, () => chainer?.request()),
     registerEventOutcomes: new RegisterEventOutcomeRepository(sql),
     agencyApplications: new AgencyApplicationRepository(sql),
     // reads outside a transaction chain pending records first; inside one they must not wait for the writer
@@ -192,6 +192,20 @@ export function checkDatabaseUrl(url: string): void {
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
+
+/**
+ * Opens a PostgreSQL streaming replica for reading (`jpki serve --read-db URL`): the repositories over it,
+ * no migrations (the primary's schema arrives by replication), no audit writer. Commits are found by
+ * polling (`PostgresDatabase.openReplica`), since NOTIFY does not reach a standby.
+ */
+export async function openReadStore(url: string, options: { clock?: Clock; pollMs?: number } = {}): Promise<ReadStore> {
+  if (!isPostgresUrl(url)) throw new StoreError('DATABASE_URL_INVALID', 'malformed', `--read-db ${JSON.stringify(url)}: a read replica is a PostgreSQL URL (postgres://…)`);
+  const db = await (await import('./postgres.js')).PostgresDatabase.openReplica(url, options.pollMs);
+  return { ...repositories(db, options.clock ?? systemClock), db, close: () => db.close() };
+}
+
+/** A store to read from (a replica): the repositories, the database, close. Writing through it fails. */
+export type ReadStore = Repositories & { db: Database; close(): Promise<void> };
 
 /**
  * Opens the store named by `url` (postgres://… or a SQLite file path, ':memory:' for tests) and brings its

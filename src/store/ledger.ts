@@ -1,5 +1,7 @@
 import type { SqlExecutor } from './database.js';
 import { rowsPlaceholders } from './database.js';
+import { canonicalJson, storable, type AuditEntry } from './audit-log.js';
+import type { NewCertificate } from './certificates.js';
 
 export type LedgerKind = 'certificate' | 'crl';
 export type LedgerState = 'reserved' | 'signed' | 'confirmed' | 'abandoned';
@@ -53,6 +55,27 @@ const fromRow = (r: Row): LedgerEntry => ({
   settledAt: r.settled_at === null ? null : Number(r.settled_at),
 });
 
+/** A reservation and its audit record, for a batch. */
+export interface BatchReserve {
+  entry: NewLedgerEntry;
+  audit: AuditEntry;
+}
+
+/** A signed certificate to store, its entry's next state and its audit record, for a batch. */
+export interface BatchRecord {
+  ledgerId: number;
+  to: Extract<LedgerState, 'signed' | 'confirmed'>;
+  certificate: NewCertificate;
+  audit: AuditEntry;
+}
+
+export interface BatchOutcome {
+  /** Per reservation, in input order: its id, or undefined when (CA, kind, serial) was taken. */
+  reserved: (number | undefined)[];
+  /** The ledger ids whose certificates were stored (the others were no longer reserved). */
+  stored: Set<number>;
+}
+
 /** Rows per multi-row statement (well under both databases' parameter limits). */
 const CHUNK = 500;
 
@@ -61,7 +84,46 @@ const CHUNK = 500;
  * settlements of concurrent issuances into one statement (docs/ca.md).
  */
 export class LedgerRepository {
-  constructor(private readonly sql: SqlExecutor) {}
+  constructor(
+    private readonly sql: SqlExecutor,
+    /** Told when audit records were appended by `applyBatch` (the chain writer's wake-up). */
+    private readonly audited: () => void = () => undefined,
+  ) {}
+
+  /**
+   * True when `applyBatch` is atomic on its own (PostgreSQL: one statement, migration 031), so the caller
+   * needs no transaction around it — a batch is then one round trip and one commit.
+   */
+  get batchesAlone(): boolean {
+    return this.sql.dialect === 'postgres';
+  }
+
+  /**
+   * PostgreSQL: one batch of the CA's ledger — reservations with their audit records; signed certificates
+   * stored with their status changes and audit records, their entries moved on from 'reserved' — in one
+   * statement (the function of migration 031). Use `batchesAlone` to know whether it is available.
+   */
+  async applyBatch(reserves: readonly BatchReserve[], records: readonly BatchRecord[], at: number): Promise<BatchOutcome> {
+    if (this.sql.dialect !== 'postgres') throw new Error('applyBatch is PostgreSQL only: on SQLite, write the tables in a transaction');
+    const audit = (a: AuditEntry) => ({ actor: storable(a.actor), action: storable(a.action), target: storable(a.target), details: canonicalJson(a.details ?? {}) });
+    const row = await this.sql.queryOne<{ out: { reserved: [number, string, string, string][]; stored: number[] } }>('SELECT jpki_ledger_apply(?::jsonb, ?::jsonb, ?) AS out', [
+      JSON.stringify(reserves.map((r) => ({ ...r.entry, audit: audit(r.audit) }))),
+      JSON.stringify(
+        records.map((r) => ({
+          ledgerId: r.ledgerId,
+          to: r.to,
+          cert: { ...r.certificate, der: Buffer.from(r.certificate.der).toString('hex') },
+          audit: audit(r.audit),
+        })),
+      ),
+      at,
+    ]);
+    const ids = new Map<string, number>();
+    for (const [id, caId, kind, serial] of row!.out.reserved) ids.set(`${caId} ${kind} ${serial}`, Number(id));
+    const stored = new Set(row!.out.stored.map(Number));
+    if (ids.size || stored.size) this.audited();
+    return { reserved: reserves.map((r) => ids.get(`${r.entry.caId} ${r.entry.kind} ${r.entry.serial}`)), stored };
+  }
 
   /**
    * Reserves entries; returns the ids of those reserved, in input order, and undefined for an entry whose

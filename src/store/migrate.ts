@@ -16,22 +16,35 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Run as one script, not split at semicolons (`NNN-name.postgres.sql`: PostgreSQL functions, whose bodies
+   * hold semicolons). Such a file is PostgreSQL's only; on SQLite its version is recorded with nothing to do.
+   */
+  whole?: boolean;
 }
 
-/** The numbered migrations (`NNN-name.sql`), shared by both databases, in order. */
+const DIALECT_ONLY = /\.(postgres|sqlite)\.sql$/;
+
+/** The numbered migrations (`NNN-name.sql`, shared by both databases; `NNN-name.postgres.sql`, one's own), in order. */
 export function loadMigrations(dialect: Dialect): Migration[] {
   return readdirSync(MIGRATIONS_DIR)
     .filter((f) => /^\d{3}-.+\.sql$/.test(f))
     .sort()
-    .map((f) => ({
-      version: Number(f.slice(0, 3)),
-      name: f.slice(4, -4),
-      sql: readFileSync(join(MIGRATIONS_DIR, f), 'utf8').replace(/\{\{(\w+)\}\}/g, (_, t: string) => {
-        const v = TOKENS[dialect][t];
-        if (!v) throw new Error(`unknown migration token {{${t}}} in ${f}`);
-        return v;
-      }),
-    }));
+    .map((f) => {
+      const only = DIALECT_ONLY.exec(f)?.[1];
+      const name = f.slice(4).replace(DIALECT_ONLY, '').replace(/\.sql$/, '');
+      if (only && only !== dialect) return { version: Number(f.slice(0, 3)), name, sql: '' };
+      return {
+        version: Number(f.slice(0, 3)),
+        name,
+        ...(only ? { whole: true } : {}),
+        sql: readFileSync(join(MIGRATIONS_DIR, f), 'utf8').replace(/\{\{(\w+)\}\}/g, (_, t: string) => {
+          const v = TOKENS[dialect][t];
+          if (!v) throw new Error(`unknown migration token {{${t}}} in ${f}`);
+          return v;
+        }),
+      };
+    });
 }
 
 const LEDGER = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)';
@@ -50,7 +63,9 @@ export async function migrate(db: SqliteDatabase | PostgresDatabase, now = Date.
       if (tx.dialect === 'postgres') await tx.execute('SELECT pg_advisory_xact_lock(4242001)');
       const row = await tx.queryOne('SELECT version FROM schema_migrations WHERE version = ?', [m.version]);
       if (row) return false;
-      for (const statement of splitStatements(m.sql)) await tx.execute(statement);
+      // a whole script goes as one simple-protocol query (no parameters), which may hold several statements
+      if (m.whole) await tx.execute(m.sql);
+      else for (const statement of splitStatements(m.sql)) await tx.execute(statement);
       await tx.execute('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, now]);
       return true;
     });

@@ -65,7 +65,13 @@ export class PostgresDatabase implements Database {
   private listenClient: pg.Client | undefined;
   private listenStarting: Promise<void> | undefined;
   private closed = false;
+  private pollTimer: NodeJS.Timeout | undefined;
   readonly schema: string | undefined;
+  /**
+   * Set for a streaming replica (`openReplica`): NOTIFY does not reach a standby and LISTEN is refused there,
+   * so `onCommit` listeners are called every `pollMs` instead, and readers look for what is new.
+   */
+  private pollMs: number | undefined;
 
   private constructor(
     private readonly connectionString: string,
@@ -86,7 +92,7 @@ export class PostgresDatabase implements Database {
     this.executor = executorFor(this.pool);
   }
 
-  static async open(url: string): Promise<PostgresDatabase> {
+  static async open(url: string, options: { replica?: boolean } = {}): Promise<PostgresDatabase> {
     const u = new URL(url);
     const schema = u.searchParams.get('schema') ?? undefined;
     u.searchParams.delete('schema');
@@ -94,12 +100,23 @@ export class PostgresDatabase implements Database {
       throw new StoreError('DATABASE_URL_INVALID', 'malformed', `invalid schema name ${JSON.stringify(schema)} (lower-case letters, digits, _)`);
     const db = new PostgresDatabase(u.toString(), schema);
     try {
-      if (schema) await db.pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      // a standby refuses any write, CREATE SCHEMA IF NOT EXISTS too: the primary made the schema
+      if (schema && !options.replica) await db.pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       else await db.pool.query('SELECT 1');
     } catch (e) {
       await db.pool.end().catch(() => undefined);
       throw translate(e);
     }
+    return db;
+  }
+
+  /**
+   * A streaming replica (hot standby) to read from: no migrations, no writes, and commits found by polling
+   * every `pollMs` (a status change is then seen within pollMs + the replication delay).
+   */
+  static async openReplica(url: string, pollMs = 200): Promise<PostgresDatabase> {
+    const db = await PostgresDatabase.open(url, { replica: true });
+    db.pollMs = pollMs;
     return db;
   }
 
@@ -171,6 +188,15 @@ export class PostgresDatabase implements Database {
 
   onCommit(listener: () => void): () => void {
     this.listeners.add(listener);
+    if (this.pollMs !== undefined) {
+      if (!this.pollTimer) {
+        this.pollTimer = setInterval(() => this.emit(), this.pollMs);
+        this.pollTimer.unref();
+      }
+      return () => {
+        this.listeners.delete(listener);
+      };
+    }
     if (!this.listenClient && !this.listenStarting) this.listenStarting = this.startListening();
     return () => {
       this.listeners.delete(listener);
@@ -224,6 +250,7 @@ export class PostgresDatabase implements Database {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
     this.listeners.clear();
     await this.listenClient?.end().catch(() => undefined);
     await this.pool.end();

@@ -13,7 +13,7 @@ import { ocspStorageOf } from '../../src/compose/services.js';
 import { FixedClock } from '../../src/common/clock.js';
 import { availableStoreKinds } from '../support/stores.js';
 import { createTestInstallation, openssl, type TestInstallation } from '../support/installation.js';
-import { encodeCertId, encodeOcspRequest, createOcspService, statusResponse, OcspError, type ResponderCredentials } from '../../src/ocsp/index.js';
+import { encodeCertId, encodeOcspRequest, createOcspService, statusResponse, OcspError, ENTRY_OVERHEAD, type ResponderCredentials } from '../../src/ocsp/index.js';
 import { StatusChangeFeed } from '../../src/store/index.js';
 import { StoreError } from '../../src/store/errors.js';
 import { readCertificate, findExtension } from '../../src/pki/certificate-reader.js';
@@ -68,13 +68,13 @@ describe.each(kinds)('OCSP responder on %s', (storeKind) => {
     expect(revoked.responses[0]!.revokedAt!.getTime()).toBe(Math.floor(clock.now().getTime() / 1000) * 1000);
   });
 
-  it('answers unknown for a serial the CA never issued, and good once it is issued', async () => {
+  it('refuses a serial the CA never issued as unauthorized, and answers good once it is issued', async () => {
     const serial = `7a${randomBytes(15).toString('hex')}`;
     const req = requestFor(tokyo, [serial]);
-    const r = readOcspResponse((await post(req)).rawPayload);
-    expect(r.status).toBe(0);
-    expect(r.responses).toMatchObject([{ serial, status: 'unknown' }]);
-    expect(r.responses[0]!.nextUpdate!.getTime() - r.responses[0]!.thisUpdate.getTime()).toBe(3600_000);
+    const refused = await post(req);
+    expect(refused.statusCode).toBe(200);
+    expect(refused.rawPayload.equals(UNAUTHORIZED)).toBe(true);
+    expect(refused.headers['cache-control']).toBe('no-store');
     // an issuance (as the CA writes it: the certificate and its status change in one transaction)
     const template = await issueLeaf(t.services, '13');
     const row = (await t.services.store.certificates.get('pref-13', template.serial))!;
@@ -100,15 +100,16 @@ describe.each(kinds)('OCSP responder on %s', (storeKind) => {
     const a = await issueLeaf(t.services, '13');
     const b = await issueLeaf(t.services, '13');
     await t.services.ca.revoke({ serial: b.serial, caId: 'pref-13', reason: 'affiliationChanged', actor: 'test' });
-    const unknown = `5a${randomBytes(15).toString('hex')}`;
-    const r = await post(requestFor(tokyo, [a.serial, b.serial, unknown]));
+    const r = await post(requestFor(tokyo, [a.serial, b.serial]));
     expect(r.headers['cache-control']).toBe('no-store');
     expect(r.headers['etag']).toBeUndefined();
     expect(readOcspResponse(r.rawPayload).responses.map((x) => [x.serial, x.status, x.reason])).toEqual([
       [a.serial, 'good', undefined],
       [b.serial, 'revoked', 3],
-      [unknown, 'unknown', undefined],
     ]);
+    // one serial never issued among them: refused whole, before anything is signed
+    const unknown = `5a${randomBytes(15).toString('hex')}`;
+    expect((await post(requestFor(tokyo, [a.serial, unknown]))).rawPayload.equals(UNAUTHORIZED)).toBe(true);
     // one delegated responder speaks for one CA: two issuers in one request are not answerable
     const c = await issueLeaf(t.services, '27');
     const mixed = encodeOcspRequest([encodeCertId('sha1', tokyo, a.serial), encodeCertId('sha1', osaka, c.serial)]);
@@ -315,6 +316,41 @@ describe.each(kinds)('OCSP pre-signing and failures on %s', (storeKind) => {
     expect((await updater.runOnce())!.responders).toBeGreaterThanOrEqual(1);
     expect((await t.services.store.ocspResponders.latest('pref-13'))!.serial).not.toBe(before.serial);
     await updater.stop();
+  });
+
+  it('a flood of serials the CA never issued costs no signature and no memory; the budget counts cached responses at their real size (issue 10, hole 3)', async () => {
+    const tokyo = await issuerOf(t.services, 'pref-13');
+    let signatures = 0;
+    const counting: ResponderCredentials = {
+      current: async (caId) => {
+        const r = await t.services.ocspResponders.current(caId);
+        const signer = Object.assign(Object.create(r.signer) as typeof r.signer, { sign: (d: Uint8Array) => (signatures++, r.signer.sign(d)) });
+        return { ...r, signer };
+      },
+    };
+    const feed = new StatusChangeFeed(t.services.store.db, t.services.store.statusChanges);
+    const ocsp = createOcspService({ storage: ocspStorageOf(t.services.store), clock, responders: counting, feed });
+    const stored = await t.services.store.db.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM ocsp_responses');
+    for (let i = 0; i < 300; i++) {
+      const serial = `${(0x10 + (i % 0x60)).toString(16)}${randomBytes(15).toString('hex')}`;
+      const nonce = i % 3 === 0 ? { nonce: randomBytes(16) } : {};
+      expect((await ocsp.responder.respond(requestFor(tokyo, [serial], nonce))).der.equals(UNAUTHORIZED)).toBe(true);
+    }
+    expect(signatures).toBe(0);
+    expect(ocsp.memory()).toMatchObject({ entries: 0, responseBytes: 0, budgetBytes: 0 });
+    expect(await t.services.store.db.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM ocsp_responses')).toEqual(stored);
+
+    // a certificate the CA did issue: one signature, kept, counted with its CertID, keys and headers
+    const leaf = await issueLeaf(t.services, '13');
+    const der = (await ocsp.responder.respond(requestFor(tokyo, [leaf.serial]))).der;
+    expect(readOcspResponse(der).responses).toMatchObject([{ serial: leaf.serial, status: 'good' }]);
+    expect(signatures).toBe(1);
+    const m = ocsp.memory();
+    expect(m).toMatchObject({ entries: 1, responseBytes: der.length });
+    const certIdBytes = encodeCertId('sha1', tokyo, leaf.serial).length;
+    expect(m.budgetBytes).toBeGreaterThanOrEqual(der.length + 2 * certIdBytes + ENTRY_OVERHEAD);
+    await ocsp.close();
+    feed.stop();
   });
 
   it('answers internalError without detail when signing fails, tryLater when the store is unavailable', async () => {

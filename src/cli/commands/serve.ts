@@ -52,6 +52,52 @@ function startLedgerSweeper(services: Services): void {
   setInterval(sweep, 60_000).unref();
 }
 
+/** Set when the first process is shutting down: its workers' exits are expected then. */
+let stopping = false;
+
+/**
+ * `--workers N`: forks N processes that share the port (node's cluster module: the first process accepts
+ * and hands connections round-robin). Each opens the installation itself — on PostgreSQL several processes
+ * on one database are the normal case; SQLite in WAL mode takes several processes too. A worker that dies
+ * is replaced. Resolves once every worker listens.
+ */
+async function startWorkers(cluster: typeof import('node:cluster').default, n: number, port: number, publicUrl: string): Promise<void> {
+  // the workers write the same URLs into certificates as this process would
+  const fork = () => cluster.fork({ JPKI_WORKER_PORT: String(port), JPKI_WORKER_PUBLIC_URL: publicUrl });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`jpki: worker ${worker.process.pid} ended (${signal ?? code}); starting another\n`);
+    fork();
+  });
+  await Promise.all(
+    Array.from({ length: n }, () => {
+      const w = fork();
+      return new Promise<void>((resolve, reject) => {
+        w.once('listening', () => resolve());
+        w.once('exit', (code) => reject(new JpkiError('SERVE_WORKER_FAILED', 'internal', `a worker process ended before it listened (exit ${code})`)));
+      });
+    }),
+  );
+}
+
+/** One worker of `--workers N`: the HTTP edge over its own connection to the installation. */
+async function serveWorker(g: ReturnType<typeof globalOptions>, o: { host: string; maxConnections: string; trustProxy?: string; readDb?: string }, port: number): Promise<void> {
+  const [{ openServices }, { buildApp }, { readConfig }] = await Promise.all([import('../../compose/services.js'), import('../../server/app.js'), import('../../compose/data-dir.js')]);
+  const publicUrl = process.env.JPKI_WORKER_PUBLIC_URL;
+  const services = await openServices(g, { config: readConfig(g.dataDir), ...(publicUrl ? { publicUrl } : {}), ...(o.readDb ? { readDatabaseUrl: o.readDb } : {}) });
+  const trustProxy = o.trustProxy === undefined || o.trustProxy === '' ? false : parseTrustProxy(o.trustProxy);
+  const app = await buildApp(services, { limits: { maxConnections: Number(o.maxConnections) }, trustProxy });
+  await app.listen({ port, host: o.host });
+  const stop = async () => {
+    await app.close();
+    await services.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  process.once('disconnect', () => void stop());
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -62,14 +108,22 @@ export function registerServe(program: Command): void {
     .option('--key-algorithm <alg>', `CA key algorithm when initialising: ${KEY_ALGORITHMS.join(', ')}`, 'rsa2048')
     .option('--no-demo', 'do not seed the demo resident register on an empty data directory')
     .option('--ocsp-presign <mode>', 'OCSP responses: on-demand (signed on first request) or all (every certificate signed ahead)', 'on-demand')
+    .option('--workers <n>', 'HTTP worker processes sharing the port (node cluster; 1 = this process serves); the background jobs run once, in the first process', process.env.JPKI_WORKERS ?? '1')
+    .option('--read-db <url>', 'a PostgreSQL streaming replica to serve OCSP and CRL reads from (env JPKI_READ_DB); writes still go to --db', process.env.JPKI_READ_DB)
     .option('--max-connections <n>', 'connections held at once; more are dropped at accept', String(DEFAULT_LIMITS.maxConnections))
     .option(
       '--trust-proxy <proxies>',
       'believe X-Forwarded-Proto/-For from these reverse proxies: addresses or CIDRs (comma-separated), loopback, or all; behind a TLS proxy the session cookie is then Secure (env JPKI_TRUST_PROXY)',
       process.env.JPKI_TRUST_PROXY,
     )
-    .action(async (o: { port: string; host: string; publicUrl?: string; keyAlgorithm: string; demo: boolean; ocspPresign: string; maxConnections: string; trustProxy?: string }, cmd: Command) => {
+    .action(async (o: { port: string; host: string; publicUrl?: string; keyAlgorithm: string; demo: boolean; ocspPresign: string; maxConnections: string; trustProxy?: string; workers: string; readDb?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
+      const workers = Number(o.workers);
+      if (!/^\d+$/.test(o.workers) || workers < 1 || workers > 64)
+        throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--workers ${JSON.stringify(o.workers)}: give a whole number of processes from 1 to 64`);
+      const cluster = (await import('node:cluster')).default;
+      // a worker of `--workers N`: serve HTTP on the port the first process claimed; no jobs, no initialising
+      if (cluster.isWorker) return serveWorker(g, o, Number(process.env.JPKI_WORKER_PORT));
       const port = Number(o.port);
       if (!/^\d+$/.test(o.port) || port > 65535) throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--port ${o.port} is not a TCP port (0–65535)`);
       if (o.ocspPresign !== 'on-demand' && o.ocspPresign !== 'all')
@@ -94,8 +148,9 @@ export function registerServe(program: Command): void {
       const ownAddress = `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${actualPort}`;
       // With no public URL given or saved, certificates point at this server itself, as it listens now.
       const publicUrl = o.publicUrl ?? (process.env.JPKI_PUBLIC_URL || saved?.publicUrl ? undefined : ownAddress);
-      const services = await openServices(g, { create: true, ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}) });
-      let app;
+      const readDb = o.readDb ? { readDatabaseUrl: o.readDb } : {};
+      const services = await openServices(g, { create: true, ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}), ...readDb });
+      let app: Awaited<ReturnType<typeof buildApp>> | undefined;
       try {
         if (!(await services.ca.isInitialized())) {
           print(`empty data directory ${g.dataDir}: initialising`);
@@ -116,8 +171,10 @@ export function registerServe(program: Command): void {
         // CRLs on schedule and after revocations; its first pass publishes whatever is missing before the
         // port opens, since the HTTP edge only ever serves stored CRLs
         await services.crlUpdater.start();
-        app = await buildApp(services, { limits: { maxConnections }, trustProxy });
-        await app.listen({ port: actualPort, host: o.host });
+        if (workers === 1) {
+          app = await buildApp(services, { limits: { maxConnections }, trustProxy });
+          await app.listen({ port: actualPort, host: o.host });
+        } else await startWorkers(cluster, workers, actualPort, services.publicUrl);
         // the OCSP jobs: responder renewal and pre-signing
         services.ocsp.startUpdater({ presign: o.ocspPresign });
         // the CA side: the register's change events, the ledger's sweeper, signed audit checkpoints
@@ -130,9 +187,11 @@ export function registerServe(program: Command): void {
         await services.close();
         throw e;
       }
-      print(`jpki listening on ${ownAddress} (public URL ${services.publicUrl}, store ${services.store.db.description})`);
+      print(`jpki listening on ${ownAddress} (public URL ${services.publicUrl}, store ${services.store.db.description}${workers > 1 ? `, ${workers} worker processes` : ''})`);
       const stop = async () => {
-        await app.close();
+        stopping = true;
+        if (workers > 1) await new Promise<void>((r) => cluster.disconnect(() => r()));
+        await app?.close();
         await services.audit.checkpoint().catch(() => undefined);
         await services.close();
         process.exit(0);

@@ -23,7 +23,8 @@ function fileParam(file: string, ext: string): string {
 /** What the publication routes read: the CAs, their stored CRLs, the time. */
 export interface PublicationRoutesOptions {
   ca: CertificationAuthorities;
-  crls: CrlPublisher;
+  /** Stored CRLs only (the primary's, or a read replica's with `--read-db`). */
+  crls: Pick<CrlPublisher, 'stored'>;
   clock: Clock;
 }
 
