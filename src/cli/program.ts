@@ -66,7 +66,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
-    return 0;
+    // a command that finished with a verdict rather than an error (`verify`, `client check`) set its own code
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit 0; a usage error: one line, the command's --help as the hint

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { ContentInfo, SignedData, SignerInfo, id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { Attribute, ContentInfo, SignedData, SignerInfo, id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
+import { AsnArray, AsnConvert, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
 import { Time } from '@peculiar/asn1-x509';
 import { SigningCertificateV2, OID_SIGNING_CERTIFICATE_V2 } from '../pki/cms-sign.js';
 import { KEY_USAGE, parseCertificate, type ParsedCertificate } from './certificate.js';
@@ -131,9 +131,10 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
       if (!first || !h || !Buffer.from(first.certHash.buffer).equals(createHash(h).update(signer.der).digest()))
         problem('signature', 'signing-certificate-v2 names another certificate than the one that signed');
     }
-    if (!si.signedAttrsRaw) throw new MalformedCms('signed attributes without their encoding');
-    signedBytes = Buffer.from(si.signedAttrsRaw);
-    signedBytes[0] = 0x31; // signed as SET OF, carried as [0] IMPLICIT (RFC 5652 §5.4)
+    // Signed as SET OF, carried as [0] IMPLICIT (RFC 5652 §5.4). The schema keeps no raw copy of a repeated
+    // field, so the SET is encoded again in the order received (DER in, the same bytes out; a BER-encoded
+    // SignerInfo fails the signature check, as DER is what RFC 5652 asks to be signed).
+    signedBytes = Buffer.from(AsnConvert.serialize(new SignedAttributeSet(si.signedAttrs)));
   } else {
     if (sd.encapContentInfo.eContentType !== '1.2.840.113549.1.7.1') problem('signature', 'no signed attributes, yet the content is not id-data');
     signedBytes = content;
@@ -150,6 +151,15 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
   if (ku !== undefined && !(ku & (KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation)))
     problem('key-usage', `the key of ${signer.subjectText} is not for signatures (keyUsage lacks digitalSignature and nonRepudiation)`);
   return out;
+}
+
+/** `SET OF Attribute` (the signed attributes as signed). */
+@AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })
+class SignedAttributeSet extends AsnArray<Attribute> {
+  constructor(items?: Attribute[]) {
+    super(items);
+    Object.setPrototypeOf(this, SignedAttributeSet.prototype);
+  }
 }
 
 /** An OBJECT IDENTIFIER value on its own (content-type's value), dotted. */

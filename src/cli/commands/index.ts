@@ -32,6 +32,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'operator', summary: 'counter staff: accounts bound to one municipality (clerk or supervisor)', register: async (p) => (await import('./operator.js')).registerOperator(p) },
   { name: 'counter', summary: 'the municipal counter: issuance, revocation, PIN services, receipts and notices', register: async (p) => (await import('./counter.js')).registerCounter(p) },
   { name: 'client', summary: 'the resident\u2019s client software: certificate viewer, PIN change, fingerprints, validity check, signing, the local agent', register: async (p) => (await import('./client.js')).registerClient(p) },
+  { name: 'verify', summary: 'verify a signed application (CMS): signature, path through the bridge CAs, revocation', register: async (p) => (await import('./verify.js')).registerVerify(p) },
 ];
 
 /** Global options that take a value: `jpki --data DIR ca list` names the command `ca`, not `DIR`. */
