@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {
   card: () => import('./card.js'),
   crl: () => import('./crl.js'),
   ocsp: () => import('./ocsp.js'),
+  verify: () => import('./verify.js'),
 };
 
 const wanted = process.argv.slice(2);
