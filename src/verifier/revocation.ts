@@ -71,8 +71,8 @@ export class RevocationChecker {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        reject(new Error(`no answer from ${url} within ${this.timeoutMs} ms`)); // first: the race reports the timeout
         ac.abort();
-        reject(new Error(`no answer from ${url} within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
     });
     try {
