@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {
   ocsp: () => import('./ocsp.js'),
   cli: () => import('./cli.js'),
   scale: () => import('./scale.js'),
+  verify: () => import('./verify.js'),
 };
 
 // names first; options after them belong to the benchmarks (`scale --certificates 10000000`)

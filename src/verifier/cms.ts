@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { ContentInfo, SignedData, SignerInfo, id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { Attribute, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, SignerInfo, SignerInfos, id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
+import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
 import { Time } from '@peculiar/asn1-x509';
 import { SigningCertificateV2, OID_SIGNING_CERTIFICATE_V2 } from '../pki/cms-sign.js';
 import { KEY_USAGE, parseCertificate, type ParsedCertificate } from './certificate.js';
@@ -37,7 +37,7 @@ function pemToDer(input: Uint8Array): Buffer {
   return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
 }
 
-function eContentBytes(sd: SignedData): Buffer | null {
+function eContentBytes(sd: SignedDataWithRawCertificates): Buffer | null {
   const e = sd.encapContentInfo.eContent;
   if (!e) return null;
   if (e.single) return Buffer.from(e.single.buffer);
@@ -72,17 +72,18 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
   const problem = (code: ReasonCode, message: string) => out.problems.push({ code, message });
   if (input.length === 0 || input.length > MAX_BYTES) throw new MalformedCms(`a signature of ${input.length} bytes is not one this verifier accepts`);
   const der = pemToDer(input);
-  let sd: SignedData;
+  let sd: SignedDataWithRawCertificates;
   try {
-    const info = AsnConvert.parse(der, ContentInfo);
+    const info = AsnConvert.parse(der, SignedContentInfo);
     if (info.contentType !== id_signedData) throw new Error(`content type ${info.contentType} is not signedData`);
-    sd = AsnConvert.parse(info.content, SignedData);
+    sd = info.content;
   } catch (e) {
     throw new MalformedCms(`not a CMS SignedData: ${(e as Error).message}`);
   }
   for (const c of sd.certificates ?? []) {
-    if (!c.certificate) continue;
-    out.certificates.push(parseCertificate(new Uint8Array(AsnConvert.serialize(c.certificate))));
+    const der = new Uint8Array(c);
+    if (der[0] !== 0x30) continue; // another CertificateChoices than a plain certificate ([0]…[3] IMPLICIT)
+    out.certificates.push(parseCertificate(der));
   }
   if (sd.signerInfos.length !== 1) throw new MalformedCms(`${sd.signerInfos.length} signers; exactly one is expected`);
   const si = sd.signerInfos[0]!;
@@ -131,9 +132,10 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
       if (!first || !h || !Buffer.from(first.certHash.buffer).equals(createHash(h).update(signer.der).digest()))
         problem('signature', 'signing-certificate-v2 names another certificate than the one that signed');
     }
-    if (!si.signedAttrsRaw) throw new MalformedCms('signed attributes without their encoding');
-    signedBytes = Buffer.from(si.signedAttrsRaw);
-    signedBytes[0] = 0x31; // signed as SET OF, carried as [0] IMPLICIT (RFC 5652 §5.4)
+    // Signed as SET OF, carried as [0] IMPLICIT (RFC 5652 §5.4). The schema keeps no raw copy of a repeated
+    // field, so the SET is encoded again in the order received (DER in, the same bytes out; a BER-encoded
+    // SignerInfo fails the signature check, as DER is what RFC 5652 asks to be signed).
+    signedBytes = Buffer.from(AsnConvert.serialize(new SignedAttributeSet(si.signedAttrs)));
   } else {
     if (sd.encapContentInfo.eContentType !== '1.2.840.113549.1.7.1') problem('signature', 'no signed attributes, yet the content is not id-data');
     signedBytes = content;
@@ -150,6 +152,53 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
   if (ku !== undefined && !(ku & (KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation)))
     problem('key-usage', `the key of ${signer.subjectText} is not for signatures (keyUsage lacks digitalSignature and nonRepudiation)`);
   return out;
+}
+
+/** A SET OF whose elements are kept as their encoding (certificates: parsed once each, through the cache). */
+@AsnType({ type: AsnTypeTypes.Set, itemType: AsnPropTypes.Any })
+class RawSet extends AsnArray<ArrayBuffer> {
+  constructor(items?: ArrayBuffer[]) {
+    super(items);
+    Object.setPrototypeOf(this, RawSet.prototype);
+  }
+}
+
+/**
+ * RFC 5652 §5.1 SignedData as @peculiar/asn1-cms has it, except that the certificates and CRLs are kept as
+ * bytes: each certificate is then parsed by the verifier's certificate cache (a resident's certificate and
+ * the CA certificates come again and again), instead of being decoded and encoded again per message.
+ * ```asn
+ * SignedData ::= SEQUENCE {
+ *   version CMSVersion,
+ *   digestAlgorithms DigestAlgorithmIdentifiers,
+ *   encapContentInfo EncapsulatedContentInfo,
+ *   certificates [0] IMPLICIT CertificateSet OPTIONAL,
+ *   crls [1] IMPLICIT RevocationInfoChoices OPTIONAL,
+ *   signerInfos SignerInfos }
+ * ```
+ */
+class SignedDataWithRawCertificates {
+  @AsnProp({ type: AsnPropTypes.Integer }) version = 1;
+  @AsnProp({ type: DigestAlgorithmIdentifiers }) digestAlgorithms = new DigestAlgorithmIdentifiers();
+  @AsnProp({ type: EncapsulatedContentInfo }) encapContentInfo = new EncapsulatedContentInfo();
+  @AsnProp({ type: RawSet, context: 0, implicit: true, optional: true }) certificates?: RawSet;
+  @AsnProp({ type: RawSet, context: 1, implicit: true, optional: true }) crls?: RawSet;
+  @AsnProp({ type: SignerInfos }) signerInfos = new SignerInfos();
+}
+
+/** `ContentInfo ::= SEQUENCE { contentType, content [0] EXPLICIT ANY }` with the content read as SignedData in the same pass. */
+class SignedContentInfo {
+  @AsnProp({ type: AsnPropTypes.ObjectIdentifier }) contentType = '';
+  @AsnProp({ type: SignedDataWithRawCertificates, context: 0 }) content = new SignedDataWithRawCertificates();
+}
+
+/** `SET OF Attribute` (the signed attributes as signed). */
+@AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })
+class SignedAttributeSet extends AsnArray<Attribute> {
+  constructor(items?: Attribute[]) {
+    super(items);
+    Object.setPrototypeOf(this, SignedAttributeSet.prototype);
+  }
 }
 
 /** An OBJECT IDENTIFIER value on its own (content-type's value), dotted. */

@@ -40,6 +40,8 @@ export class RevocationChecker {
   private readonly givenOcsp: Uint8Array[];
   private readonly fetcher: RevocationFetcher | undefined;
   private readonly timeoutMs: number;
+  /** CRL fingerprint + signer → whether the signature verifies (a cached ARL is checked once). */
+  private readonly crlSignatures = new Map<string, boolean>();
 
   constructor(
     private readonly o: RevocationOptions,
@@ -69,8 +71,8 @@ export class RevocationChecker {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        reject(new Error(`no answer from ${url} within ${this.timeoutMs} ms`)); // first: the race reports the timeout
         ac.abort();
-        reject(new Error(`no answer from ${url} within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
     });
     try {
@@ -241,6 +243,17 @@ export class RevocationChecker {
 
   /** `dsaParamsFrom`: where a DSA key without parameters takes them (RFC 3279 §2.3.2). */
   private crlSignedBy(crl: ParsedCrl, signer: ParsedCertificate, dsaParamsFrom?: ParsedCertificate): boolean {
+    const key = `${crl.fingerprint}|${signer.fingerprint}|${dsaParamsFrom?.fingerprint ?? ''}`;
+    let ok = this.crlSignatures.get(key);
+    if (ok === undefined) {
+      ok = this.checkCrlSignature(crl, signer, dsaParamsFrom);
+      if (this.crlSignatures.size > 10_000) this.crlSignatures.clear();
+      this.crlSignatures.set(key, ok);
+    }
+    return ok;
+  }
+
+  private checkCrlSignature(crl: ParsedCrl, signer: ParsedCertificate, dsaParamsFrom?: ParsedCertificate): boolean {
     try {
       const key = signer.hasDsaKeyWithoutParameters ? signer.publicKey(dsaParamsFrom) : signer.publicKey();
       return verifySignatureWith(crl.list.signatureAlgorithm, crl.tbs, Buffer.from(crl.list.signature), key);

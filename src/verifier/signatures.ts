@@ -1,6 +1,5 @@
 import { constants, verify, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { RsaSaPssParams } from '@peculiar/asn1-rsa';
+import { AsnConvert, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 
 /**
@@ -39,6 +38,23 @@ const HASH_OIDS: Record<string, string> = {
 export const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
 export const OID_RSA_PSS = '1.2.840.113549.1.1.10';
 
+/**
+ * ```asn
+ * RSASSA-PSS-params ::= SEQUENCE {
+ *   hashAlgorithm      [0] HashAlgorithm    DEFAULT sha1,
+ *   maskGenAlgorithm   [1] MaskGenAlgorithm DEFAULT mgf1SHA1,
+ *   saltLength         [2] INTEGER          DEFAULT 20,
+ *   trailerField       [3] TrailerField     DEFAULT trailerFieldBC }
+ * ```
+ * (RFC 4055 §3.1; @peculiar/asn1-rsa has it too, but it is not one of our dependencies.)
+ */
+class RsaSaPssParams {
+  @AsnProp({ type: AlgorithmIdentifier, context: 0, optional: true }) hashAlgorithm?: AlgorithmIdentifier;
+  @AsnProp({ type: AlgorithmIdentifier, context: 1, optional: true }) maskGenAlgorithm?: AlgorithmIdentifier;
+  @AsnProp({ type: AsnPropTypes.Integer, context: 2, optional: true }) saltLength?: number;
+  @AsnProp({ type: AsnPropTypes.Integer, context: 3, optional: true }) trailerField?: number;
+}
+
 export function hashName(digestOid: string): string | undefined {
   return HASH_OIDS[digestOid];
 }
@@ -59,12 +75,13 @@ function pssParams(alg: AlgorithmIdentifier): { hash: string; saltLength: number
   let saltLength = 20;
   if (alg.parameters && alg.parameters.byteLength > 2) {
     const p = AsnConvert.parse(alg.parameters, RsaSaPssParams);
-    const h = HASH_OIDS[p.hashAlgorithm.algorithm];
+    const h = p.hashAlgorithm ? HASH_OIDS[p.hashAlgorithm.algorithm] : 'sha1';
     if (!h) return undefined;
-    const mgfHash = p.maskGenAlgorithm.parameters ? AsnConvert.parse(p.maskGenAlgorithm.parameters, AlgorithmIdentifier) : undefined;
-    if (mgfHash && HASH_OIDS[mgfHash.algorithm] !== h) return undefined; // MGF1 hash must equal the hash
+    const mgfHash = p.maskGenAlgorithm?.parameters ? AsnConvert.parse(p.maskGenAlgorithm.parameters, AlgorithmIdentifier) : undefined;
+    if ((mgfHash ? HASH_OIDS[mgfHash.algorithm] : 'sha1') !== h) return undefined; // MGF1's hash must be the hash (node:crypto uses one)
+    if (p.trailerField !== undefined && p.trailerField !== 1) return undefined;
     hash = h;
-    saltLength = p.saltLength;
+    saltLength = p.saltLength ?? 20;
   }
   return { hash, saltLength };
 }

@@ -29,10 +29,11 @@ for (const kind of STORE_KINDS) {
     let ichiroCard: string;
     let hanakoCard: string;
     let hanakoSerial: string;
+    const clock = new FixedClock('2026-04-01T01:00:00Z');
 
     beforeAll(async () => {
       port = await freePort();
-      t = await createCounterInstallation(kind, { clock: new FixedClock('2026-04-01T01:00:00Z'), publicUrl: `http://127.0.0.1:${port}` });
+      t = await createCounterInstallation(kind, { clock, publicUrl: `http://127.0.0.1:${port}` });
       const op = await t.operator('clerk-minato', '13103');
       ichiroCard = await t.blankCard();
       await issueOnto(t, op, await t.addResident(), ichiroCard);
@@ -86,6 +87,8 @@ for (const kind of STORE_KINDS) {
       expect(r.params.verdict).toBe('indeterminate');
       expect(r.reasons).toContain('revocation-unavailable');
       await app.listen({ port, host: '127.0.0.1' });
+      // the verifier remembers a failed fetch for 30 s: later, the responder answers
+      clock.advance(31_000);
     });
 
     it('accepts 公的 一郎\u2019s signed 転出届 with a receipt number; the staff list shows the verified name and address', async () => {

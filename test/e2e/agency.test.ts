@@ -124,5 +124,42 @@ describe.runIf(needs('Chromium (/usr/bin/chromium)', chromiumAvailable()) && nee
     // in English the same list, dates still in the era calendar
     await page.locator('select[name="lang"]').selectOption('en');
     expect(await page.locator('#applications thead').textContent()).toContain('Name (certificate)');
+    await page.locator('select[name="lang"]').selectOption('ja');
+  });
+
+  it('a 住民票の写しの請求 whose form is changed on the way after signing is rejected, and the page says why', async () => {
+    await page.goto(`${base}/agency/residence-certificate`);
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.locator('#f-name').fill('公的 一郎');
+    await page.locator('#f-dateOfBirth').fill('1977-11-07');
+    await page.locator('#f-address').fill('東京都港区虎ノ門5丁目');
+    await page.locator('#f-scope-household').check();
+    await page.locator('#f-copies').fill('2');
+    await page.locator('#f-purpose').fill('児童手当の申請のため');
+    await page.locator('#prepare').click();
+    await page.locator('#confirmation').waitFor();
+    expect(await page.locator('#confirmation').textContent()).toContain('世帯全員');
+
+    const popup = page.waitForEvent('popup');
+    await page.locator('#sign').click();
+    const win = await popup;
+    await win.locator('#approve').waitFor();
+    await win.locator('#pin').fill(SIGN_PIN);
+    await win.locator('#approve').click();
+    await page.locator('#send').waitFor({ timeout: 30_000 });
+
+    // someone between the page and the agency changes the form after it was signed
+    await page.route('**/api/agency/applications?*', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}');
+      body.form.copies = 9;
+      await route.continue({ postData: JSON.stringify(body) });
+    });
+    await page.locator('#send').click();
+    const rejection = page.locator('#rejection');
+    await rejection.waitFor({ timeout: 30_000 });
+    expect(await rejection.locator('li[data-reason="form-mismatch"]').textContent()).toContain('署名された内容が送信された申請書と一致しません');
+    expect(await rejection.locator('.receipt-number').textContent()).toMatch(/^\d{8}-\d{8}$/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'agency-rejected.png'), fullPage: true });
+    await page.unroute('**/api/agency/applications?*');
   });
 });

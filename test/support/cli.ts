@@ -1,4 +1,4 @@
-import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export const JPKI_BIN = join(import.meta.dirname, '..', '..', 'bin', 'jpki.js');
@@ -18,6 +18,19 @@ export function jpki(args: string[], options: { env?: Record<string, string>; in
     timeout: options.timeoutMs ?? 120_000,
   });
   return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/**
+ * Runs `jpki` to completion without blocking this process — for a command that calls back into a server
+ * this test process runs (`jpki verify` fetching CRLs and OCSP from it).
+ */
+export function jpkiAsync(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [JPKI_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 120_000 }, (err, stdout, stderr) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      resolve({ status: err ? (typeof code === 'number' ? code : -1) : 0, stdout: stdout ?? '', stderr: stderr ?? '' });
+    });
+  });
 }
 
 /** Starts `jpki` in the background (serve, card serve); resolves when its stdout contains `ready`. */

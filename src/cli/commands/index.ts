@@ -34,6 +34,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'backup', summary: 'a consistent snapshot of the installation (database, keys, settings, audit) while it runs', register: async (p) => (await import('./backup.js')).registerBackup(p) },
   { name: 'restore', summary: 'restore a backup into a new data directory and database', register: async (p) => (await import('./backup.js')).registerRestore(p) },
   { name: 'client', summary: 'the resident\u2019s client software: certificate viewer, PIN change, fingerprints, validity check, signing, the local agent', register: async (p) => (await import('./client.js')).registerClient(p) },
+  { name: 'verify', summary: 'verify a signed application (CMS): signature, path through the bridge CAs, revocation', register: async (p) => (await import('./verify.js')).registerVerify(p) },
 ];
 
 /** Global options that take a value: `jpki --data DIR ca list` names the command `ca`, not `DIR`. */
