@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {
   kms: () => import('./kms.js'),
   card: () => import('./card.js'),
   crl: () => import('./crl.js'),
+  'crl-pipeline': async () => ({ bench: (await import('./crl.js')).pipelineBench }),
   ocsp: () => import('./ocsp.js'),
   cli: () => import('./cli.js'),
   scale: () => import('./scale.js'),
