@@ -83,7 +83,7 @@ function readEnvelope(der: Buffer): SignedDataView {
     eContentType: sd.encapContentInfo.eContentType,
     eContent: eContentBytes(sd),
     certificates: (sd.certificates ?? []).map((c) => new Uint8Array(c)),
-    crlCount: sd.crls?.length ?? 0,
+    crls: (sd.crls ?? []).map((c) => new Uint8Array(c)),
     signerInfos: sd.signerInfos.map((si) => {
       const ias = si.sid.issuerAndSerialNumber;
       const ski = si.sid.subjectKeyIdentifier;
@@ -192,9 +192,9 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
     if (st) out.signingTime = timeOf(st);
     const scv2 = attr(OID_SIGNING_CERTIFICATE_V2);
     if (scv2) {
-      const first = AsnConvert.parse(scv2, SigningCertificateV2).certs[0];
-      const h = first?.hashAlgorithm ? hashName(first.hashAlgorithm.algorithm) : 'sha256';
-      if (!first || !h || !Buffer.from(first.certHash.buffer).equals(certificateHash(signer, h)))
+      const first = signingCertificate(scv2);
+      const h = first?.hashOid ? hashName(first.hashOid) : 'sha256';
+      if (!first || !h || !first.certHash.equals(certificateHash(signer, h)))
         problem('signature', 'signing-certificate-v2 names another certificate than the one that signed');
     }
     signedBytes = signedAttrs.der;
@@ -214,6 +214,23 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
   if (ku !== undefined && !(ku & (KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation)))
     problem('key-usage', `the key of ${signer.subjectText} is not for signatures (keyUsage lacks digitalSignature and nonRepudiation)`);
   return out;
+}
+
+/**
+ * signing-certificate-v2's first ESSCertIDv2 (hash algorithm, hash), read with the typed schema once per value:
+ * a signer sends the same value with every message, and the schema's GeneralNames make it the slowest part.
+ */
+const signingCertificates = new Map<string, { hashOid: string | undefined; certHash: Buffer } | null>();
+function signingCertificate(value: Buffer): { hashOid: string | undefined; certHash: Buffer } | null {
+  const id = value.toString('latin1');
+  let v = signingCertificates.get(id);
+  if (v === undefined) {
+    const first = AsnConvert.parse(value, SigningCertificateV2).certs[0];
+    v = first ? { hashOid: first.hashAlgorithm?.algorithm, certHash: Buffer.from(first.certHash.buffer) } : null;
+    if (signingCertificates.size >= 1000) signingCertificates.delete(signingCertificates.keys().next().value!);
+    signingCertificates.set(id, v);
+  }
+  return v;
 }
 
 /** The signer certificate's hash for signing-certificate-v2, once per certificate and hash. */

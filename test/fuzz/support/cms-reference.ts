@@ -4,16 +4,19 @@
  * certificates (as bytes), CRL count, each SignerInfo's version, sid, algorithms with their parameters, the
  * signed attributes (types, values, and the SET bytes the signature covers), signature, unsigned attributes.
  *
- * Certificates are compared as bytes: the reader hands them on and the verifier parses each with
- * @peculiar/asn1-x509 (itself fuzzed as `der-certificate`), so the envelope is read by the asn1-cms classes
- * with the CertificateSet taken element by element as ANY — the schema the verifier used before the fast
- * reader. Used by src/pki/cms-reader.test.ts and the `der-cms` fuzz target.
+ * Certificates and CRLs are opaque to the reader: it hands each certificate on as bytes and the verifier parses
+ * it with @peculiar/asn1-x509 (fuzzed as `der-certificate`); CRLs in a message are not used. The library reads
+ * the message with each of those elements masked (turned into an OCTET STRING of zeros of the same size, at
+ * the place the reader found it), so it judges the envelope only, with the asn1-cms classes and the
+ * CertificateSet taken element by element as ANY — the schema the verifier used before the fast reader.
+ * Used by src/pki/cms-reader.test.ts and the `der-cms` fuzz target.
  */
 import * as asn1js from 'asn1js';
 import { Attribute, ContentInfo, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, SignerInfos, id_signedData, type SignerInfo } from '@peculiar/asn1-cms';
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { AlgorithmView, AttributeView, SignedDataView } from '../../../src/pki/cms-reader.js';
+import { readTlv } from '../../../src/pki/der.js';
 
 @AsnType({ type: AsnTypeTypes.Set, itemType: AsnPropTypes.Any })
 class RawSet extends AsnArray<ArrayBuffer> {
@@ -114,7 +117,7 @@ export function libraryFields(der: Uint8Array): Record<string, string> {
     eContentType: sd.encapContentInfo.eContentType,
     eContent: libraryEContent(sd),
     certificates: (sd.certificates ?? []).map(hex).join(','),
-    crlCount: String(sd.crls?.length ?? 0),
+    crls: (sd.crls ?? []).map(hex).join(','),
     signerCount: String(sd.signerInfos.length),
   };
   sd.signerInfos.forEach((si, i) => {
@@ -130,8 +133,8 @@ export function readerFields(view: SignedDataView): Record<string, string> {
     digestAlgorithms: view.digestAlgorithms.map(ourAlgorithm).join(','),
     eContentType: view.eContentType,
     eContent: hex(view.eContent),
-    certificates: view.certificates.map(hex).join(','),
-    crlCount: String(view.crlCount),
+    certificates: view.certificates.map((c) => hex(masked(c))).join(','),
+    crls: view.crls.map((c) => hex(masked(c))).join(','),
     signerCount: String(view.signerInfos.length),
   };
   view.signerInfos.forEach((si, i) => {
@@ -140,9 +143,29 @@ export function readerFields(view: SignedDataView): Record<string, string> {
   return out;
 }
 
+/** An opaque element as the library is shown it: an OCTET STRING of zeros, the same size as the element. */
+function masked(element: Uint8Array): Uint8Array {
+  const out = new Uint8Array(element.length);
+  const header = readTlv(element, 0).contentStart;
+  out.set(element.subarray(0, header));
+  out[0] = 0x04;
+  return out;
+}
+
+/** The message with the reader's opaque elements (certificates, CRLs) masked where the reader found them. */
+function maskOpaque(der: Uint8Array, view: SignedDataView): Uint8Array {
+  const out = new Uint8Array(der);
+  for (const e of [...view.certificates, ...view.crls]) {
+    const at = e.byteOffset - der.byteOffset;
+    if (e.buffer !== der.buffer || at < 0 || at + e.length > der.length) throw new Error('an opaque element is not a view of the message');
+    out.set(masked(e), at);
+  }
+  return out;
+}
+
 /** The fields on which the reader and the library differ (empty when they agree); throws if the library refuses. */
 export function cmsDifferences(der: Uint8Array, view: SignedDataView): string[] {
-  const lib = libraryFields(der);
+  const lib = libraryFields(maskOpaque(der, view));
   const ours = readerFields(view);
   const keys = new Set([...Object.keys(lib), ...Object.keys(ours)]);
   return [...keys].filter((k) => lib[k] !== ours[k]).map((k) => `${k}: reader ${ours[k]?.slice(0, 120)}, library ${lib[k]?.slice(0, 120)}`);
