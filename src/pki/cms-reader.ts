@@ -1,4 +1,4 @@
-import { bytesOf, checkName, contentOf, DerError, readInteger, readOid, readSingle, readTlv, TAG, type Tlv } from './der.js';
+import { bytesOf, checkName, contentOf, DerError, readInteger, readOid, readSingle, readTime, readTlv, TAG, type Tlv } from './der.js';
 import { PkiError } from './errors.js';
 
 /**
@@ -49,8 +49,8 @@ export interface SignedDataView {
   eContent: Uint8Array | null;
   /** Each CertificateChoices as its complete DER (a plain certificate starts with 0x30). */
   certificates: Uint8Array[];
-  /** Number of RevocationInfoChoices (the CRLs themselves are not read). */
-  crlCount: number;
+  /** Each RevocationInfoChoice as its complete DER (framing checked, not read: the verifier fetches its own). */
+  crls: Uint8Array[];
   signerInfos: SignerInfoView[];
 }
 
@@ -77,6 +77,23 @@ function kids(buf: Uint8Array, parent: Tlv, what: string): Tlv[] {
   return out;
 }
 
+/**
+ * A value read as ANY (parameters, attribute values): every constructed value in it well framed with DER
+ * lengths, and the object identifiers and times in it well formed (asn1js, under the library, decodes those).
+ */
+function framing(buf: Uint8Array, t: Tlv, depth: number): void {
+  if (t.tag === TAG.OID) readOid(buf, t);
+  else if (t.tag === TAG.UTC_TIME || t.tag === TAG.GENERALIZED_TIME) readTime(buf, t);
+  if ((t.tag & 0x20) === 0) return;
+  if (depth > 32) throw new DerError('values nested too deeply', t.start);
+  let o = t.contentStart;
+  while (o < t.end) {
+    const c = readTlv(buf, o, t.end);
+    framing(buf, c, depth + 1);
+    o = c.end;
+  }
+}
+
 function need(t: Tlv | undefined, tag: number, what: string, at: number): Tlv {
   if (!t) throw new DerError(`missing ${what}`, at);
   if (t.tag !== tag) throw new DerError(`expected ${what} (tag 0x${tag.toString(16)}), found tag 0x${t.tag.toString(16)}`, t.start);
@@ -96,6 +113,7 @@ function algorithm(buf: Uint8Array, t: Tlv | undefined, what: string, at: number
   if (f.length < 1 || f.length > 2) throw new DerError(`${what} is not { algorithm, parameters }`, seq.start);
   // NULL parameters read as absent, as @peculiar/asn1-x509's AlgorithmIdentifier has them
   const p = f[1];
+  if (p) framing(buf, p, 0);
   return { oid: readOid(buf, f[0]!), parameters: p && !(p.tag === TAG.NULL && p.end === p.contentStart) ? bytesOf(buf, p) : null };
 }
 
@@ -107,7 +125,7 @@ function attributes(buf: Uint8Array, set: Tlv, what: string): AttributeView[] {
     const f = kids(buf, a, 'Attribute');
     if (f.length !== 2) throw new DerError('an attribute is not { attrType, attrValues }', a.start);
     const oid = readOid(buf, f[0]!);
-    const values = kids(buf, need(f[1], TAG.SET, 'attrValues', a.end), 'attrValues').map((v) => bytesOf(buf, v));
+    const values = kids(buf, need(f[1], TAG.SET, 'attrValues', a.end), 'attrValues').map((v) => (framing(buf, v, 0), bytesOf(buf, v)));
     out.push({ oid, values });
   }
   return out;
@@ -180,9 +198,9 @@ function signedData(buf: Uint8Array): SignedDataView {
   const eContent = eci[1] ? eContentOf(buf, need(eci[1], 0xa0, 'eContent [0]', f[i - 1]!.end)) : null;
   let certificates: Uint8Array[] = [];
   if (f[i]?.tag === 0xa0) certificates = kids(buf, f[i++]!, 'certificates').map((t) => bytesOf(buf, t));
-  let crlCount = 0;
-  if (f[i]?.tag === 0xa1) crlCount = kids(buf, f[i++]!, 'crls').length;
+  let crls: Uint8Array[] = [];
+  if (f[i]?.tag === 0xa1) crls = kids(buf, f[i++]!, 'crls').map((t) => bytesOf(buf, t));
   const signerInfos = kids(buf, need(f[i++], TAG.SET, 'signerInfos SET', sd.end), 'signerInfos').map((t) => signerInfo(buf, t));
   if (i < f.length) throw new DerError(`unexpected field (tag 0x${f[i]!.tag.toString(16)}) in SignedData`, f[i]!.start);
-  return { version: v, digestAlgorithms, eContentType, eContent, certificates, crlCount, signerInfos };
+  return { version: v, digestAlgorithms, eContentType, eContent, certificates, crls, signerInfos };
 }
