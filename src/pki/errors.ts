@@ -35,7 +35,9 @@ export type PkiErrorCode =
   /** A certificate is not DER X.509 as we can read it. */
   | 'CERTIFICATE_MALFORMED'
   /** A detached CMS signature is malformed or does not verify over the content (cms-verify.ts). */
-  | 'CMS_SIGNATURE_INVALID';
+  | 'CMS_SIGNATURE_INVALID'
+  /** Not a DER CMS SignedData as the fast reader accepts it (cms-reader.ts). */
+  | 'CMS_MALFORMED';
 
 export class PkiError extends JpkiError {
   declare readonly code: PkiErrorCode;

@@ -1,16 +1,20 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { Attribute, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, SignerInfo, SignerInfos, id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
+import { Attribute, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, SignerInfos, id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
-import { Time } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Name, Time } from '@peculiar/asn1-x509';
 import { SigningCertificateV2, OID_SIGNING_CERTIFICATE_V2 } from '../pki/cms-sign.js';
-import { KEY_USAGE, parseCertificate, type ParsedCertificate } from './certificate.js';
+import { readSignedData, type AlgorithmView, type SignedDataView, type SignerInfoView } from '../pki/cms-reader.js';
+import { readOid, readSingle, readTime, TAG } from '../pki/der.js';
+import { PkiError } from '../pki/errors.js';
+import { KEY_USAGE, parseCertificate, toArrayBuffer, type ParsedCertificate } from './certificate.js';
 import { algorithmName, hashName, verifySignatureWith } from './signatures.js';
 import { nameKey } from './names.js';
 import type { ReasonCode } from './types.js';
 
 /**
- * CMS SignedData (RFC 5652 §5) from untrusted bytes, with the typed @peculiar/asn1-cms schemas: one signer,
+ * CMS SignedData (RFC 5652 §5) from untrusted bytes — DER through the fast reader (pki/cms-reader.ts, fuzzed
+ * differentially against @peculiar/asn1-cms), anything else through the typed asn1-cms schemas: one signer,
  * found by issuer+serial or subject key identifier among the certificates in the message; signed attributes
  * content-type, message-digest, signing-time and ESS signing-certificate-v2 (RFC 5035); the signature over
  * the attributes' SET encoding by RSA PKCS#1 v1.5, RSA-PSS or ECDSA.
@@ -51,27 +55,18 @@ function eContentBytes(sd: SignedDataWithRawCertificates): Buffer | null {
   return null;
 }
 
-function findSigner(si: SignerInfo, certs: ParsedCertificate[]): ParsedCertificate | undefined {
-  const ias = si.sid.issuerAndSerialNumber;
-  if (ias) {
-    const issuer = nameKey(ias.issuer);
-    const serial = Buffer.from(ias.serialNumber).toString('hex').toUpperCase();
-    return certs.find((c) => c.issuerKey === issuer && c.serialHex === serial);
+/**
+ * The envelope: DER (what our signer, OpenSSL without -stream and most signers write) through the fast reader
+ * (pki/cms-reader.ts, fuzzed differentially against @peculiar/asn1-cms); anything it refuses — BER with
+ * indefinite lengths from a streaming signer (`openssl cms -sign -stream`), or broken bytes — through the
+ * typed asn1-cms schemas as before, so what verifies and the reason given for what does not are unchanged.
+ */
+function readEnvelope(der: Buffer): SignedDataView {
+  try {
+    return readSignedData(der);
+  } catch (e) {
+    if (!(e instanceof PkiError)) throw e;
   }
-  const ski = si.sid.subjectKeyIdentifier;
-  if (ski) {
-    const id = Buffer.from(ski.buffer);
-    return certs.find((c) => c.subjectKeyId?.equals(id));
-  }
-  return undefined;
-}
-
-
-export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefined): CmsCheck {
-  const out: CmsCheck = { problems: [], certificates: [], signingTime: null, mode: null, algorithm: null, content: null };
-  const problem = (code: ReasonCode, message: string) => out.problems.push({ code, message });
-  if (input.length === 0 || input.length > MAX_BYTES) throw new MalformedCms(`a signature of ${input.length} bytes is not one this verifier accepts`);
-  const der = pemToDer(input);
   let sd: SignedDataWithRawCertificates;
   try {
     const info = AsnConvert.parse(der, SignedContentInfo);
@@ -80,19 +75,83 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
   } catch (e) {
     throw new MalformedCms(`not a CMS SignedData: ${(e as Error).message}`);
   }
-  for (const c of sd.certificates ?? []) {
-    const der = new Uint8Array(c);
+  const alg = (a: AlgorithmIdentifier): AlgorithmView => ({ oid: a.algorithm, parameters: a.parameters ? new Uint8Array(a.parameters) : null });
+  const attrs = (list: Attribute[]) => list.map((a) => ({ oid: a.attrType, values: a.attrValues.map((v) => new Uint8Array(v)) }));
+  return {
+    version: sd.version,
+    digestAlgorithms: sd.digestAlgorithms.map(alg),
+    eContentType: sd.encapContentInfo.eContentType,
+    eContent: eContentBytes(sd),
+    certificates: (sd.certificates ?? []).map((c) => new Uint8Array(c)),
+    crls: (sd.crls ?? []).map((c) => new Uint8Array(c)),
+    signerInfos: sd.signerInfos.map((si) => {
+      const ias = si.sid.issuerAndSerialNumber;
+      const ski = si.sid.subjectKeyIdentifier;
+      return {
+        version: si.version,
+        sid: ias ? { issuer: new Uint8Array(AsnConvert.serialize(ias.issuer)), serial: new Uint8Array(ias.serialNumber) } : { subjectKeyIdentifier: ski ? new Uint8Array(ski.buffer) : new Uint8Array(0) },
+        digestAlgorithm: alg(si.digestAlgorithm),
+        // Signed as SET OF, carried as [0] IMPLICIT (RFC 5652 §5.4): encoded again in the order received (a
+        // BER-encoded SignerInfo fails the signature check, as DER is what RFC 5652 asks to be signed).
+        signedAttrs: si.signedAttrs ? { der: Buffer.from(AsnConvert.serialize(new SignedAttributeSet(si.signedAttrs))), attributes: attrs(si.signedAttrs) } : null,
+        signatureAlgorithm: alg(si.signatureAlgorithm),
+        signature: new Uint8Array(si.signature.buffer),
+        unsignedAttrs: si.unsignedAttrs ? attrs(si.unsignedAttrs) : null,
+      };
+    }),
+  };
+}
+
+/** Comparison keys of the issuer names signers give (a handful of CAs, asked again and again). */
+const issuerKeys = new Map<string, string>();
+
+function issuerKeyOf(issuer: Uint8Array): string {
+  const id = Buffer.from(issuer.buffer, issuer.byteOffset, issuer.byteLength).toString('latin1');
+  let key = issuerKeys.get(id);
+  if (key === undefined) {
+    try {
+      key = nameKey(AsnConvert.parse(issuer, Name));
+    } catch (e) {
+      throw new MalformedCms(`the signer's issuer is not a Name: ${(e as Error).message}`);
+    }
+    if (issuerKeys.size >= 1000) issuerKeys.delete(issuerKeys.keys().next().value!);
+    issuerKeys.set(id, key);
+  }
+  return key;
+}
+
+function findSigner(si: SignerInfoView, certs: ParsedCertificate[]): ParsedCertificate | undefined {
+  const sid = si.sid;
+  if ('issuer' in sid) {
+    const serial = Buffer.from(sid.serial).toString('hex').toUpperCase();
+    const candidates = certs.filter((c) => c.serialHex === serial);
+    if (candidates.length === 0) return undefined;
+    const issuer = issuerKeyOf(sid.issuer);
+    return candidates.find((c) => c.issuerKey === issuer);
+  }
+  const id = Buffer.from(sid.subjectKeyIdentifier);
+  return certs.find((c) => c.subjectKeyId?.equals(id));
+}
+
+const algorithmIdentifier = (a: AlgorithmView) => new AlgorithmIdentifier({ algorithm: a.oid, parameters: a.parameters ? toArrayBuffer(a.parameters) : null });
+
+export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefined): CmsCheck {
+  const out: CmsCheck = { problems: [], certificates: [], signingTime: null, mode: null, algorithm: null, content: null };
+  const problem = (code: ReasonCode, message: string) => out.problems.push({ code, message });
+  if (input.length === 0 || input.length > MAX_BYTES) throw new MalformedCms(`a signature of ${input.length} bytes is not one this verifier accepts`);
+  const sd = readEnvelope(pemToDer(input));
+  for (const der of sd.certificates) {
     if (der[0] !== 0x30) continue; // another CertificateChoices than a plain certificate ([0]…[3] IMPLICIT)
     out.certificates.push(parseCertificate(der));
   }
   if (sd.signerInfos.length !== 1) throw new MalformedCms(`${sd.signerInfos.length} signers; exactly one is expected`);
   const si = sd.signerInfos[0]!;
-  const embedded = eContentBytes(sd);
+  const embedded = sd.eContent ? Buffer.from(sd.eContent.buffer, sd.eContent.byteOffset, sd.eContent.byteLength) : null;
   let content: Buffer;
   if (embedded && detachedContent) {
     out.mode = 'enveloping';
     content = embedded;
-    if (!embedded.equals(Buffer.from(detachedContent))) problem('content-altered', 'the content given differs from the content the signature carries');
+    if (!embedded.equals(detachedContent)) problem('content-altered', 'the content given differs from the content the signature carries');
   } else if (embedded) {
     out.mode = 'enveloping';
     content = embedded;
@@ -102,42 +161,45 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
   } else throw new MalformedCms('the signature is detached and no content was given to check it against');
   out.content = content;
 
-  const hash = hashName(si.digestAlgorithm.algorithm);
-  if (!hash) throw new MalformedCms(`digest algorithm ${si.digestAlgorithm.algorithm} is not supported`);
-  out.algorithm = algorithmName(si.signatureAlgorithm, si.digestAlgorithm.algorithm);
+  const digestOid = si.digestAlgorithm.oid;
+  const hash = hashName(digestOid);
+  if (!hash) throw new MalformedCms(`digest algorithm ${digestOid} is not supported`);
+  const signatureAlgorithm = algorithmIdentifier(si.signatureAlgorithm);
+  out.algorithm = algorithmName(signatureAlgorithm, digestOid);
   const signer = findSigner(si, out.certificates);
   if (!signer) throw new MalformedCms('the SignedData does not carry the signer\u2019s certificate');
   out.signer = signer;
 
   let signedBytes: Buffer;
   if (si.signedAttrs) {
+    const signedAttrs = si.signedAttrs;
     const attr = (type: string) => {
-      const found = si.signedAttrs!.filter((a) => a.attrType === type);
-      if (found.length > 1 || (found[0] && found[0].attrValues.length !== 1)) throw new MalformedCms(`the signed attribute ${type} appears more than once`);
-      return found[0] ? Buffer.from(found[0].attrValues[0]!) : undefined;
+      let found: Uint8Array[] | undefined;
+      for (const a of signedAttrs.attributes) {
+        if (a.oid !== type) continue;
+        if (found || a.values.length !== 1) throw new MalformedCms(`the signed attribute ${type} appears more than once`);
+        found = a.values;
+      }
+      return found ? Buffer.from(found[0]!) : undefined;
     };
     const ct = attr(id_contentType);
     if (!ct) throw new MalformedCms('the signed attributes lack content-type');
-    if (objectId(ct) !== sd.encapContentInfo.eContentType) problem('signature', 'the signed content-type differs from the content\u2019s type');
+    if (objectId(ct) !== sd.eContentType) problem('signature', 'the signed content-type differs from the content\u2019s type');
     const md = attr(id_messageDigest);
     if (!md) throw new MalformedCms('the signed attributes lack message-digest');
-    const digest = Buffer.from(AsnConvert.parse(md, OctetString).buffer);
-    if (!digest.equals(createHash(hash).update(content).digest())) problem('content-altered', 'the content is not what was signed (message digest differs)');
+    if (!octets(md).equals(createHash(hash).update(content).digest())) problem('content-altered', 'the content is not what was signed (message digest differs)');
     const st = attr(id_signingTime);
-    if (st) out.signingTime = AsnConvert.parse(st, Time).getTime();
+    if (st) out.signingTime = timeOf(st);
     const scv2 = attr(OID_SIGNING_CERTIFICATE_V2);
     if (scv2) {
-      const first = AsnConvert.parse(scv2, SigningCertificateV2).certs[0];
-      const h = first?.hashAlgorithm ? hashName(first.hashAlgorithm.algorithm) : 'sha256';
-      if (!first || !h || !Buffer.from(first.certHash.buffer).equals(createHash(h).update(signer.der).digest()))
+      const first = signingCertificate(scv2);
+      const h = first?.hashOid ? hashName(first.hashOid) : 'sha256';
+      if (!first || !h || !first.certHash.equals(certificateHash(signer, h)))
         problem('signature', 'signing-certificate-v2 names another certificate than the one that signed');
     }
-    // Signed as SET OF, carried as [0] IMPLICIT (RFC 5652 §5.4). The schema keeps no raw copy of a repeated
-    // field, so the SET is encoded again in the order received (DER in, the same bytes out; a BER-encoded
-    // SignerInfo fails the signature check, as DER is what RFC 5652 asks to be signed).
-    signedBytes = Buffer.from(AsnConvert.serialize(new SignedAttributeSet(si.signedAttrs)));
+    signedBytes = signedAttrs.der;
   } else {
-    if (sd.encapContentInfo.eContentType !== '1.2.840.113549.1.7.1') problem('signature', 'no signed attributes, yet the content is not id-data');
+    if (sd.eContentType !== '1.2.840.113549.1.7.1') problem('signature', 'no signed attributes, yet the content is not id-data');
     signedBytes = content;
   }
   let key;
@@ -146,12 +208,59 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
   } catch (e) {
     throw new MalformedCms((e as Error).message);
   }
-  if (!verifySignatureWith(si.signatureAlgorithm, signedBytes, Buffer.from(si.signature.buffer), key, si.digestAlgorithm.algorithm))
+  if (!verifySignatureWith(signatureAlgorithm, signedBytes, si.signature, key, digestOid))
     problem('signature', `the signature does not verify with the key of ${signer.subjectText}`);
   const ku = signer.keyUsage;
   if (ku !== undefined && !(ku & (KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation)))
     problem('key-usage', `the key of ${signer.subjectText} is not for signatures (keyUsage lacks digitalSignature and nonRepudiation)`);
   return out;
+}
+
+/**
+ * signing-certificate-v2's first ESSCertIDv2 (hash algorithm, hash), read with the typed schema once per value:
+ * a signer sends the same value with every message, and the schema's GeneralNames make it the slowest part.
+ */
+const signingCertificates = new Map<string, { hashOid: string | undefined; certHash: Buffer } | null>();
+function signingCertificate(value: Buffer): { hashOid: string | undefined; certHash: Buffer } | null {
+  const id = value.toString('latin1');
+  let v = signingCertificates.get(id);
+  if (v === undefined) {
+    const first = AsnConvert.parse(value, SigningCertificateV2).certs[0];
+    v = first ? { hashOid: first.hashAlgorithm?.algorithm, certHash: Buffer.from(first.certHash.buffer) } : null;
+    if (signingCertificates.size >= 1000) signingCertificates.delete(signingCertificates.keys().next().value!);
+    signingCertificates.set(id, v);
+  }
+  return v;
+}
+
+/** The signer certificate's hash for signing-certificate-v2, once per certificate and hash. */
+const certificateHashes = new WeakMap<ParsedCertificate, Map<string, Buffer>>();
+function certificateHash(c: ParsedCertificate, hash: string): Buffer {
+  let m = certificateHashes.get(c);
+  if (!m) certificateHashes.set(c, (m = new Map()));
+  let h = m.get(hash);
+  if (!h) m.set(hash, (h = createHash(hash).update(c.der).digest()));
+  return h;
+}
+
+/** message-digest's value: `MessageDigest ::= OCTET STRING`. */
+function octets(der: Buffer): Buffer {
+  try {
+    const t = readSingle(der);
+    if (t.tag === TAG.OCTET_STRING) return der.subarray(t.contentStart, t.end);
+  } catch {
+    /* read by the schema below */
+  }
+  return Buffer.from(AsnConvert.parse(der, OctetString).buffer);
+}
+
+/** signing-time's value: `Time ::= CHOICE { utcTime, generalTime }`. */
+function timeOf(der: Buffer): Date {
+  try {
+    return readTime(der, readSingle(der));
+  } catch {
+    return AsnConvert.parse(der, Time).getTime();
+  }
 }
 
 /** A SET OF whose elements are kept as their encoding (certificates: parsed once each, through the cache). */
@@ -203,7 +312,9 @@ class SignedAttributeSet extends AsnArray<Attribute> {
 
 /** An OBJECT IDENTIFIER value on its own (content-type's value), dotted. */
 function objectId(der: Buffer): string {
-  const parsed = asn1js.fromBER(new Uint8Array(der).buffer);
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.ObjectIdentifier)) throw new MalformedCms('content-type is not an OBJECT IDENTIFIER');
-  return parsed.result.valueBlock.toString();
+  try {
+    return readOid(der, readSingle(der));
+  } catch {
+    throw new MalformedCms('content-type is not an OBJECT IDENTIFIER');
+  }
 }

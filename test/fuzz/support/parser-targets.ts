@@ -1,12 +1,14 @@
 /**
  * The parsers of untrusted bytes: certificates, CSRs, public keys, CRLs, OCSP requests, the register CSV.
  * Each must return or throw a JpkiError with a code. Where a fast path of ours reads what a library also
- * reads (the DER certificate reader, the CRL scanner), whatever ours accepts the library must accept and
+ * reads (the DER certificate reader, the CRL scanner, the CMS reader), whatever ours accepts the library must accept and
  * read the same way — the fast path is fuzzed against the typed schemas (differential).
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, CertificateList } from '@peculiar/asn1-x509';
 import { readCertificate } from '../../../src/pki/certificate-reader.js';
+import { readSignedData } from '../../../src/pki/cms-reader.js';
+import { cmsDifferences } from './cms-reference.js';
 import { parseCsr, verifyCsr, checkKeyStrength, parsePublicKey, describePublicKey } from '../../../src/pki/csr.js';
 import { scanCrl, findRevoked, buildRevocationIndex } from '../../../src/pki/crl-scanner.js';
 import { parseOcspRequest } from '../../../src/ocsp/request.js';
@@ -102,6 +104,24 @@ export const derCrl = bytesTarget(
   },
 );
 
+export const derCms = bytesTarget(
+  'der-cms',
+  'CMS SignedData through the fast envelope reader of the verifier (src/pki/cms-reader.ts), differential against @peculiar/asn1-cms field for field',
+  400,
+  async (b) => {
+    const r = await expectPrecise('readSignedData', () => readSignedData(b));
+    if (r !== 'ok') return;
+    const view = readSignedData(b);
+    let differences: string[];
+    try {
+      differences = cmsDifferences(b, view);
+    } catch (e) {
+      throw new Error(`readSignedData accepted what @peculiar/asn1-cms refuses (${(e as Error).message})`);
+    }
+    if (differences.length) throw new Error(`readSignedData and @peculiar/asn1-cms read differently: ${differences.join('; ')}`);
+  },
+);
+
 export const derOcspRequest = bytesTarget('der-ocsp-request', 'OCSP requests (RFC 6960) through the request parser (src/ocsp/request.ts)', 400, async (b) => {
   await expectPrecise('parseOcspRequest', () => parseOcspRequest(b));
 });
@@ -143,4 +163,4 @@ export const apduParser = bytesTarget('apdu-parse', 'command APDUs as the card r
   if (!again.equals(Buffer.from(b))) throw new Error(`parsed then encoded again differs: ${Buffer.from(b).toString('hex')} → ${again.toString('hex')}`);
 });
 
-export const PARSER_TARGETS = [derCertificate, derCsr, derPublicKey, derCrl, derOcspRequest, registerCsv, apduParser];
+export const PARSER_TARGETS = [derCertificate, derCsr, derPublicKey, derCrl, derCms, derOcspRequest, registerCsv, apduParser];
