@@ -63,10 +63,15 @@ export function usageLine(e: CommanderError): string {
  */
 export async function runCli(args: readonly string[]): Promise<number> {
   const argv = [process.execPath, 'jpki', ...args];
+  // A command may end with a verdict of its own (`client check`: 2 revoked, 3 unavailable; `client
+  // fingerprints`: 1) by setting process.exitCode; that is its exit code, not 0. Restored afterwards, so an
+  // in-process caller (the fuzz tests) sees each run's own.
+  const outer = process.exitCode;
+  process.exitCode = undefined;
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
-    return 0;
+    return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit 0; a usage error: one line, the command's --help as the hint
@@ -77,5 +82,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     const error = asCliError(e);
     process.stderr.write(`jpki: ${describeError(error)}\n`);
     return exitCodeFor(error);
+  } finally {
+    process.exitCode = outer;
   }
 }
