@@ -63,8 +63,10 @@ export function usageLine(e: CommanderError): string {
  */
 export async function runCli(args: readonly string[]): Promise<number> {
   const argv = [process.execPath, 'jpki', ...args];
-  // A command that ends normally may still have a verdict to report (client check: 2 revoked; fingerprints:
-  // 1 mismatch), set as process.exitCode: that is this run's code, and it must not leak into the next run.
+  // A command may end with a verdict of its own (`client check`: 2 revoked, 3 unavailable; `client
+  // fingerprints`: 1) by setting process.exitCode; that is its exit code, not 0. Restored afterwards, so an
+  // in-process caller (the fuzz tests) sees each run's own.
+  const outer = process.exitCode;
   process.exitCode = undefined;
   try {
     const program = await buildProgram(argv);
@@ -81,6 +83,6 @@ export async function runCli(args: readonly string[]): Promise<number> {
     process.stderr.write(`jpki: ${describeError(error)}\n`);
     return exitCodeFor(error);
   } finally {
-    process.exitCode = undefined;
+    process.exitCode = outer;
   }
 }

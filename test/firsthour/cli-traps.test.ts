@@ -213,3 +213,19 @@ describe('trap 11: a usage error is one line and a hint', () => {
     expect(r.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(2);
   });
 });
+
+describe('a command\u2019s own verdict is its exit code (the README\u2019s `client check … # exit 2`)', () => {
+  it('`jpki client check` exits 3 when no responder and no CRL answers, not 0', () => {
+    const key = join(dir, 'verdict.key');
+    const pub = join(dir, 'verdict.pub');
+    spawnSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+    spawnSync('openssl', ['pkey', '-in', key, '-pubout', '-out', pub]);
+    const cert = join(dir, 'verdict.pem');
+    expect(jpki(['--data', data, 'ca', 'issue', '--prefecture', '13', '--public-key', pub, '--kind', 'auth', '--municipality', '13103', '--out', cert]).status).toBe(0);
+    const cas = join(dir, 'verdict-cas');
+    expect(jpki(['--data', data, 'ca', 'export', cas]).status).toBe(0);
+    const r = jpki(['--data', data, 'client', 'check', '--cert', cert, '--issuer', join(cas, 'pref-13.pem'), '--responder', 'http://127.0.0.1:9/ocsp']);
+    expect(r.stdout).toContain('確認できません (status unavailable)');
+    expect(r.status).toBe(3);
+  });
+});

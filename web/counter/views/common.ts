@@ -46,21 +46,29 @@ export function paperLink(t: Terminal, paper: 'certificate-copy' | 'usage-guide'
 /**
  * What a failed submission shows: the server's refusal, or the login screen when the session ended. A
  * refusal that names a field (`params.field`: `address`, `form.address`, `newPin`…) is also shown beside
- * that field of `form`, which is marked invalid and focused.
+ * that field of `form`, which is marked invalid and focused. That message is an element of its own, kept
+ * until the next answer replaces it: the form's own checks on the next submit must not move the page between
+ * the two clicks of a double click (submit.ts).
  */
 export function failure(t: Terminal, region: HTMLElement, form?: HTMLElement): (e: ApiError) => void {
   return (e) => {
     if (e.code === 'COUNTER_SESSION_REQUIRED') return t.sessionEnded(e);
     showError(region, e);
+    if (!form) return;
+    for (const old of Array.from(form.querySelectorAll<HTMLElement>('[data-server-error]'))) {
+      const control = old.dataset.for ? document.getElementById(old.dataset.for) : null;
+      control?.setAttribute('aria-describedby', (control.getAttribute('aria-describedby') ?? '').replace(old.id, '').trim());
+      old.remove();
+    }
     const named = typeof e.params.field === 'string' ? e.params.field.split('.').at(-1) : undefined;
-    if (!form || !named) return;
+    if (!named) return;
     const control = Array.from(form.querySelectorAll<HTMLInputElement | HTMLSelectElement>(`[name="${CSS.escape(named)}"]`)).find((c) => !c.closest('[hidden]'));
-    const error = control?.dataset.errorId ? document.getElementById(control.dataset.errorId) : null;
-    if (!control || !error) return;
+    const own = control?.dataset.errorId ? document.getElementById(control.dataset.errorId) : null;
+    if (!control || !own) return;
+    const message = h('p', { id: uid('server-error'), class: 'field-error', attrs: { 'data-server-error': e.code, 'data-for': control.id } }, e.message);
+    own.after(message);
+    control.setAttribute('aria-describedby', `${control.getAttribute('aria-describedby') ?? ''} ${message.id}`.trim());
     control.setAttribute('aria-invalid', 'true');
-    delete error.dataset.i18n;
-    error.textContent = e.message;
-    error.dataset.serverError = e.code;
     control.focus();
   };
 }
