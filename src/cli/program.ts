@@ -63,11 +63,15 @@ export function usageLine(e: CommanderError): string {
  */
 export async function runCli(args: readonly string[]): Promise<number> {
   const argv = [process.execPath, 'jpki', ...args];
+  process.exitCode = undefined; // runCli may run many times in one process (the CLI fuzzer)
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
-    // a command that finished with a verdict rather than an error (`verify`, `client check`) set its own code
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    // a command that finished with a verdict rather than an error (`verify`, `client check`) set its own code;
+    // it is handed back, not left on the process (main.ts sets it; the in-process fuzzer runs on)
+    const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+    process.exitCode = undefined;
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit 0; a usage error: one line, the command's --help as the hint
