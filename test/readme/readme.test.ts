@@ -67,7 +67,9 @@ describe('README.md', () => {
           ['8080', String(port)],
           [POSTGRES_URL, database],
         ],
-        env: { SOFTHSM2_CONF: softhsmConf, PORT: String(port) },
+        // the default public URL (http://127.0.0.1:8080, written into certificates by init and ca issue) is the
+        // README's 8080 too: relying parties (jpki verify, the agency) fetch OCSP and CRLs from it
+        env: { SOFTHSM2_CONF: softhsmConf, PORT: String(port), JPKI_PUBLIC_URL: `http://127.0.0.1:${port}` },
       });
       if (run.status !== 0) expect.fail(describeFailure(run, readme));
       expect(run.commands).toBeGreaterThan(20);

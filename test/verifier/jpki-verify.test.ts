@@ -83,7 +83,7 @@ describe('jpki verify', () => {
   it('a signature from 公的 一郎’s card is valid from the agency CA: the verdict and the four facts lead the text', async () => {
     application = await cardSign(r.card, '転出届.txt', '転出届\n氏名: 公的 一郎\n転出先: 大阪府大阪市中央区大手前2丁目\n');
     const text = await cli(['verify', application.p7s, '--content', application.file]);
-    expect(text.stderr).toBe('');
+    expect(text.stderr).toBe(''); // nothing on stderr when valid
     expect(text.status).toBe(0);
     const lines = text.stdout.split('\n');
     expect(lines[0], text.stdout).toMatch(/^VALID 有効: /);
@@ -217,7 +217,7 @@ describe('jpki verify: bad input', () => {
     const { status, report, stderr } = await verify([junk, '--content', junk]);
     expect(status).toBe(1);
     expect(report.reasons).toEqual([expect.objectContaining({ code: 'malformed' })]);
-    expect(stderr).toBe('');
+    expect(stderr).toMatch(/^jpki: not valid: malformed: .+ \[SIGNATURE_INVALID\]\n$/);
   });
 
   it('a missing file and a bad --at are refused with a message', async () => {

@@ -74,6 +74,13 @@ export function registerVerify(program: Command): void {
         print(`validated at: ${report.validatedAt}`);
         if (report.path.length) print(`path: ${report.path.map((p) => p.subject.replace(/^.*CN=/, '')).join(' → ')}`);
       }
-      if (report.verdict !== 'valid') process.exitCode = report.verdict === 'indeterminate' ? EXIT_INDETERMINATE : EXIT_INVALID;
+      if (report.verdict !== 'valid') {
+        // the report went to stdout; stderr gets the one line every refusal of the CLI has
+        const first = report.reasons[0];
+        const why = first ? `${first.code}: ${first.message}`.replace(/[\u0000-\u001f\u007f]+/g, ' ') : 'no reason';
+        const code = report.verdict === 'indeterminate' ? 'SIGNATURE_INDETERMINATE' : 'SIGNATURE_INVALID';
+        process.stderr.write(`jpki: ${report.verdict === 'indeterminate' ? 'indeterminate' : 'not valid'}: ${why} [${code}]\n`);
+        process.exitCode = report.verdict === 'indeterminate' ? EXIT_INDETERMINATE : EXIT_INVALID;
+      }
     });
 }
