@@ -137,24 +137,7 @@ export class PostgresDatabase implements Database {
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (e) {
-      throw translate(e);
-    }
-    try {
-      await client.query('BEGIN');
-      const result = await fn(executorFor(client));
-      await client.query(`SELECT pg_notify('${CHANGE_CHANNEL}', '')`);
-      await client.query('COMMIT');
-      return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    return this.inTransaction('BEGIN', fn, `SELECT pg_notify('${CHANGE_CHANNEL}', '')`);
   }
 
   /**
@@ -162,6 +145,11 @@ export class PostgresDatabase implements Database {
    * whatever commits meanwhile (a consistent backup while the service runs).
    */
   async snapshot<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+  }
+
+  /** One transaction on a pooled connection: `begin`, `fn`, then `beforeCommit` (if any) and COMMIT; ROLLBACK on failure. */
+  private async inTransaction<T>(begin: string, fn: (tx: SqlExecutor) => Promise<T>, beforeCommit?: string): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -169,8 +157,9 @@ export class PostgresDatabase implements Database {
       throw translate(e);
     }
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(begin);
       const result = await fn(executorFor(client));
+      if (beforeCommit) await client.query(beforeCommit);
       await client.query('COMMIT');
       return result;
     } catch (e) {
