@@ -28,6 +28,8 @@ export interface CrlUpdateReport {
 }
 
 const ACTOR = 'crl-updater';
+/** CAs whose CRLs one pass brings up to date at once. */
+const CA_PASSES_AT_ONCE = 8;
 
 /**
  * The CRL updater (Boulder's crl-updater): a job of its own that keeps every CA's CRLs current — the full
@@ -132,26 +134,47 @@ export class CrlUpdater {
   }
 
   private async scheduledPass(): Promise<CrlUpdateReport> {
-    const { store, clock } = this.deps;
-    const report: CrlUpdateReport = { generated: [] };
-    for (const a of await store.authorities.list()) {
-      const current = new Map((await store.crls.list(a.id)).map((c) => [c.scope, c]));
-      const scopes: CrlScope[] = [{ type: 'full' }, { type: 'arl' }, { type: 'delta' }];
-      for (const m of await store.certificates.partitions(a.id)) scopes.push({ type: 'partition', municipality: m }, { type: 'partition-delta', municipality: m });
-      // complete CRLs first: a delta must be numbered after the base it goes with
-      for (const scope of scopes.sort((x, y) => Number(!!baseScopeOf(x)) - Number(!!baseScopeOf(y)))) {
-        const existing = current.get(scopeKey(scope));
-        const base = baseScopeOf(scope);
-        const baseNow = base ? current.get(scopeKey(base)) : undefined;
-        const margin = base ? (this.options.refreshDeltaBeforeMs ?? 15 * 60_000) : (this.options.refreshCompleteBeforeMs ?? 6 * 3600_000);
-        const due = !existing || existing.nextUpdate - clock.now().getTime() < margin || (baseNow !== undefined && existing.baseCrlNumber !== baseNow.crlNumber);
-        if (!due) continue;
-        const crl = await this.generateOnce(a.id, scope);
-        current.set(crl.scope, crl);
-        report.generated.push(summary(crl));
+    // The CAs are independent, so several are brought up to date at once: their commits share the store's
+    // group commit and their signatures the thread pool (the first start publishes 150 CRLs, ~3 commits
+    // each). Bounded, because a complete CRL of a large CA is held in memory while it is made.
+    const authorities = await this.deps.store.authorities.list();
+    const perCa: CrlUpdateReport['generated'][] = [];
+    let next = 0;
+    const failures: unknown[] = [];
+    const worker = async () => {
+      while (next < authorities.length && failures.length === 0) {
+        const i = next++;
+        try {
+          perCa[i] = await this.passForCa(authorities[i]!.id);
+        } catch (e) {
+          failures.push(e);
+        }
       }
+    };
+    await Promise.all(Array.from({ length: Math.min(CA_PASSES_AT_ONCE, authorities.length) }, worker));
+    if (failures.length) throw failures[0];
+    return { generated: perCa.flat() };
+  }
+
+  private async passForCa(caId: string): Promise<CrlUpdateReport['generated']> {
+    const { store, clock } = this.deps;
+    const generated: CrlUpdateReport['generated'] = [];
+    const current = new Map((await store.crls.list(caId)).map((c) => [c.scope, c]));
+    const scopes: CrlScope[] = [{ type: 'full' }, { type: 'arl' }, { type: 'delta' }];
+    for (const m of await store.certificates.partitions(caId)) scopes.push({ type: 'partition', municipality: m }, { type: 'partition-delta', municipality: m });
+    // complete CRLs first: a delta must be numbered after the base it goes with
+    for (const scope of scopes.sort((x, y) => Number(!!baseScopeOf(x)) - Number(!!baseScopeOf(y)))) {
+      const existing = current.get(scopeKey(scope));
+      const base = baseScopeOf(scope);
+      const baseNow = base ? current.get(scopeKey(base)) : undefined;
+      const margin = base ? (this.options.refreshDeltaBeforeMs ?? 15 * 60_000) : (this.options.refreshCompleteBeforeMs ?? 6 * 3600_000);
+      const due = !existing || existing.nextUpdate - clock.now().getTime() < margin || (baseNow !== undefined && existing.baseCrlNumber !== baseNow.crlNumber);
+      if (!due) continue;
+      const crl = await this.generateOnce(caId, scope);
+      current.set(crl.scope, crl);
+      generated.push(summary(crl));
     }
-    return report;
+    return generated;
   }
 
   private async deltaPass(dirty: Map<string, Set<string | null>>): Promise<CrlUpdateReport> {
