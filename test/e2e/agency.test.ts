@@ -1,18 +1,12 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAgent } from '../../src/client/index.js';
-import { systemClock } from '../../src/common/clock.js';
 import { DEMO_AGENCY_STAFF_PASSWORD } from '../../src/compose/agency.js';
-import { VPCD_READER_NAME } from '../../src/reader/index.js';
-import { buildApp } from '../../src/server/app.js';
-import { acquirePcscdLock, ensurePcscd, middlewareAvailable, type Pcscd } from '../card/support/pcscd.js';
-import { freePort, residentWithCard, SIGN_PIN, type ResidentCard } from '../client/support.js';
+import { middlewareAvailable } from '../card/support/pcscd.js';
+import { SIGN_PIN } from '../client/support.js';
 import { needs } from '../support/system.js';
-import { chromiumAvailable, launchChromium } from './support/browser.js';
-import { serveCard } from './support/card.js';
+import { chromiumAvailable } from './support/browser.js';
+import { SCREENSHOTS, startOnlineWindow, type OnlineWindow } from './support/online-window.js';
 
 /**
  * The agency site end to end (issue 9 B): 公的 一郎 opens the 転出届 in headless Chromium, fills it in, signs
@@ -21,49 +15,19 @@ import { serveCard } from './support/card.js';
  * through the bridges (OCSP from the service) and shows a receipt number; the staff page lists the
  * application with the name and address verified from the certificate.
  */
-const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'tmp', 'screenshots');
-
 describe.runIf(needs('Chromium (/usr/bin/chromium)', chromiumAvailable()) && needs('pcscd + vpcd + OpenSC + OpenSSL', middlewareAvailable()))('the agency site through the agent and a card in pcscd', { timeout: 180_000 }, () => {
-  let r: ResidentCard;
-  let app: FastifyInstance;
-  let agent: FastifyInstance;
+  let w: OnlineWindow | undefined;
   let base: string;
-  let browser: Browser;
   let page: Page;
-  let pcscd: Pcscd | undefined;
-  let release: (() => Promise<void>) | undefined;
-  let card: { stop: () => Promise<void> } | undefined;
   let receiptNumber = '';
 
   beforeAll(async () => {
-    const serverPort = await freePort();
-    const agentPort = await freePort();
-    base = `http://127.0.0.1:${serverPort}`;
-    r = await residentWithCard({ clock: systemClock, publicUrl: base });
-    await r.t.services.crlUpdater.runOnce();
-    app = await buildApp(r.t.services, { agentUrl: `http://127.0.0.1:${agentPort}` });
-    await app.listen({ port: serverPort, host: '127.0.0.1' });
-    r.t.services.ocsp.startUpdater({ presign: 'on-demand' });
-    release = await acquirePcscdLock();
-    pcscd = await ensurePcscd();
-    card = await serveCard(r.t.dir, r.card);
-    agent = await buildAgent({ card: { type: 'pcsc', readerName: VPCD_READER_NAME }, allowedOrigins: [base], clock: systemClock });
-    await agent.listen({ port: agentPort, host: '127.0.0.1' });
-    browser = await launchChromium();
-    const context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', httpCredentials: { username: 'staff', password: DEMO_AGENCY_STAFF_PASSWORD } });
-    page = await context.newPage();
-    page.on('console', (m) => process.env.JPKI_DEBUG && console.log(`page: ${m.text()}`));
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    w = await startOnlineWindow({ publishCrls: true, context: { httpCredentials: { username: 'staff', password: DEMO_AGENCY_STAFF_PASSWORD } } });
+    ({ base, page } = w);
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await agent?.close();
-    await card?.stop();
-    await pcscd?.stop();
-    await release?.();
-    await app?.close();
-    await r?.t.cleanup();
+    await w?.stop();
   }, 120_000);
 
   it('公的 一郎 fills the 転出届, signs it in the agent with his card, sends it, and gets a receipt number', async () => {

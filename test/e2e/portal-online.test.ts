@@ -1,23 +1,22 @@
 import { constants, privateEncrypt } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAgent, openCardSession } from '../../src/client/index.js';
+import { openCardSession } from '../../src/client/index.js';
 import { systemClock } from '../../src/common/clock.js';
 import { signDetached } from '../../src/pki/cms-sign.js';
 import { toPem } from '../../src/pki/pem.js';
 import { VPCD_READER_NAME } from '../../src/reader/index.js';
-import { buildApp } from '../../src/server/app.js';
-import { acquirePcscdLock, ensurePcscd, middlewareAvailable, type Pcscd } from '../card/support/pcscd.js';
-import { freePort, residentWithCard, SIGN_PIN, type ResidentCard } from '../client/support.js';
+import { middlewareAvailable } from '../card/support/pcscd.js';
+import { SIGN_PIN, type ResidentCard } from '../client/support.js';
 import { JPKI_BIN } from '../support/cli.js';
 import { needs } from '../support/system.js';
-import { chromiumAvailable, launchChromium } from './support/browser.js';
-import { serveCard } from './support/card.js';
+import { chromiumAvailable } from './support/browser.js';
+import { SCREENSHOTS, startOnlineWindow, type OnlineWindow } from './support/online-window.js';
 
 /**
  * The portal's online window end to end: the service (portal, OCSP) and the resident's local client agent,
@@ -39,49 +38,21 @@ async function run(cmd: string, args: string[], env: Record<string, string> = {}
   }
 }
 
-export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'tmp', 'screenshots');
-
 describe.runIf(needs('Chromium (/usr/bin/chromium)', chromiumAvailable()) && needs('pcscd + vpcd + OpenSC + OpenSSL', middlewareAvailable()))('the portal\u2019s online window through the agent and a card in pcscd', { timeout: 180_000 }, () => {
+  let w: OnlineWindow | undefined;
   let r: ResidentCard;
   let app: FastifyInstance;
-  let agent: FastifyInstance;
   let base: string;
-  let browser: Browser;
   let page: Page;
-  let pcscd: Pcscd | undefined;
-  let release: (() => Promise<void>) | undefined;
-  let card: { stop: () => Promise<void> } | undefined;
   const revocation: { body?: Record<string, string>; signPem?: string } = {};
 
   beforeAll(async () => {
-    const serverPort = await freePort();
-    const agentPort = await freePort();
-    base = `http://127.0.0.1:${serverPort}`;
-    r = await residentWithCard({ clock: systemClock, publicUrl: base });
-    app = await buildApp(r.t.services, { agentUrl: `http://127.0.0.1:${agentPort}` });
-    await app.listen({ port: serverPort, host: '127.0.0.1' });
-    r.t.services.ocsp.startUpdater({ presign: 'on-demand' });
-    release = await acquirePcscdLock();
-    pcscd = await ensurePcscd();
-    card = await serveCard(r.t.dir, r.card);
-    agent = await buildAgent({ card: { type: 'pcsc', readerName: VPCD_READER_NAME }, allowedOrigins: [base], clock: systemClock });
-    await agent.listen({ port: agentPort, host: '127.0.0.1' });
-    browser = await launchChromium();
-    const context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
-    page = await context.newPage();
-    page.on('console', (m) => process.env.JPKI_DEBUG && console.log(`page: ${m.text()}`));
-    context.on('page', (p) => p.on('console', (m) => process.env.JPKI_DEBUG && console.log(`popup: ${m.text()}`)));
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    w = await startOnlineWindow();
+    ({ r, app, base, page } = w);
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await agent?.close();
-    await card?.stop();
-    await pcscd?.stop();
-    await release?.();
-    await app?.close();
-    await r?.t.cleanup();
+    await w?.stop();
   }, 120_000);
 
   /** Clicks `button`, then does what the resident does in the agent's window that opens. */
