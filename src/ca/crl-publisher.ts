@@ -1,8 +1,8 @@
-import { encodeCrl, type CrlEntryInput } from '../pki/crl-encoder.js';
+import { encodeCrl, type CrlEntryColumns } from '../pki/crl-encoder.js';
 import { authorityKeyIdentifier, crlNumber, deltaCrlIndicator, freshestCrl, issuingDistributionPoint } from '../pki/extensions.js';
 import type { Clock } from '../common/clock.js';
 import type { Signer } from '../pki/signer.js';
-import type { CrlRecord, RevokedEntry, RevokedFilter } from '../store/index.js';
+import type { CrlRecord, RevokedColumns, RevokedFilter } from '../store/index.js';
 import type { CertificationAuthorities } from './certification-authorities.js';
 import { DEFAULT_RESERVATION_MS } from './certification-authorities.js';
 import { CaError } from './errors.js';
@@ -125,10 +125,15 @@ export class CrlPublisher {
     extensions.splice(1, 0, crlNumber(BigInt(number)));
     if (base) extensions.push(deltaCrlIndicator(BigInt(base.crlNumber)));
 
-    const entries = crlEntries(store.certificates.revokedBatches(filter));
     // The count lets the encoder write the CRL in place, so a large CRL is held once in memory, not twice.
-    // It is only a size hint: counted without the expiry test, it comes straight from the revoked-at index.
-    const expectedEntries = await store.certificates.countRevoked({ ...filter, notExpiredAt: undefined });
+    // It is only a size hint: counted without the expiry test, it comes straight from the CRL index. The
+    // first pages are read meanwhile (on PostgreSQL on another connection, in the read's own snapshot).
+    const pages = store.certificates.revokedPages(filter);
+    const [expectedEntries, first] = await Promise.all([store.certificates.countRevoked({ ...filter, notExpiredAt: undefined }), pages.next()]).catch(async (e: unknown) => {
+      await pages.return(undefined);
+      throw e;
+    });
+    const entries = crlEntryColumns(first, pages);
     // Record, then sign (docs/ca.md): the encoder hands the finished TBSCertList to this signer, which puts
     // its number, scope and hash in the CA's ledger before the CA key signs it.
     const recorded: { ledgerId?: number; tbsHash?: string; signature?: Uint8Array } = {};
@@ -150,7 +155,12 @@ export class CrlPublisher {
         return recorded.signature;
       },
     };
-    const der = await encodeCrl({ issuer: authority.subject, signer: ledgerSigner, thisUpdate, nextUpdate, extensions, entries, expectedEntries });
+    let der: Buffer;
+    try {
+      der = await encodeCrl({ issuer: authority.subject, signer: ledgerSigner, thisUpdate, nextUpdate, extensions, entryColumns: entries, expectedEntries });
+    } finally {
+      await pages.return(undefined); // ends the store's read if the encoder stopped before the last page
+    }
     const record: CrlRecord = {
       caId,
       scope: scopeKey(scope),
@@ -212,36 +222,19 @@ export class CrlPublisher {
 }
 
 /**
- * The store's batches as the encoder's entries, counted. A hand-written iterator rather than nested async
- * generators: at a million entries the generators' per-item promise machinery costs more than encoding.
- * One entry object (and one Date) is refilled for every entry: encodeCrl writes each entry into its buffer
- * before it asks for the next and keeps no reference (pki/crl-encoder.ts), so a million allocations are saved.
+ * The store's pages of revoked entries (the first already read) as the encoder's entry columns, counted. The
+ * two shapes are the same columns under the store's and the encoder's names: no entry is copied or turned
+ * into an object on the way.
  */
-function crlEntries(batches: AsyncIterable<RevokedEntry[]>): AsyncIterable<CrlEntryInput> & { count: number } {
+function crlEntryColumns(first: IteratorResult<RevokedColumns>, rest: AsyncIterator<RevokedColumns>): AsyncIterable<CrlEntryColumns> & { count: number } {
   const out = {
     count: 0,
-    [Symbol.asyncIterator](): AsyncIterator<CrlEntryInput> {
-      const source = batches[Symbol.asyncIterator]();
-      let batch: RevokedEntry[] = [];
-      let i = 0;
-      const entry: { serial: string; revocationDate: Date; reason?: number } = { serial: '', revocationDate: new Date(0), reason: undefined };
-      const next = (): Promise<IteratorResult<CrlEntryInput>> => {
-        if (i < batch.length) {
-          const e = batch[i++]!;
-          out.count++;
-          entry.serial = e.serial;
-          entry.revocationDate.setTime(e.revokedAt);
-          entry.reason = e.reason ?? undefined;
-          return Promise.resolve({ done: false, value: entry });
-        }
-        return source.next().then((r) => {
-          if (r.done) return { done: true, value: undefined };
-          batch = r.value;
-          i = 0;
-          return next();
-        });
-      };
-      return { next };
+    async *[Symbol.asyncIterator](): AsyncGenerator<CrlEntryColumns> {
+      for (let r = first; !r.done; r = await rest.next()) {
+        const page = r.value;
+        out.count += page.count;
+        yield { count: page.count, serials: page.serials, serialEnds: page.serialEnds, revocationTimes: page.revokedAt, reasons: page.reasons };
+      }
     },
   };
   return out;

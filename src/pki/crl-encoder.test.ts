@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webcrypto, KeyObject, sign as nodeSign } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { encodeCrl, type CrlEntryInput, type CrlParams } from './crl-encoder.js';
+import { encodeCrl, type CrlEntryColumns, type CrlEntryInput, type CrlParams } from './crl-encoder.js';
 import { scanCrl, verifyCrlSignature, findRevoked } from './crl-scanner.js';
 import * as ext from './extensions.js';
-import { readSingle, childList, bytesOf, TAG } from './der.js';
+import { readSingle, childList, bytesOf, TAG, time } from './der.js';
 import { splitSigned } from './signed.js';
 import { digestOf, type Signer, type SignatureAlgorithm } from './signer.js';
 import { isPkiError } from './errors.js';
@@ -431,5 +431,134 @@ describe('encodeCrl decisions and refusals', () => {
       [{ extensions: [ext.crlNumber(1n), ext.crlNumber(2n)] }, /2\.5\.29\.20 is given twice/],
     ];
     for (const [over, message] of cases) await expect(encodeCrl(baseParams({ ...over, entries: never }))).rejects.toThrow(message);
+  });
+});
+
+/** Entries (without invalidity dates) as one batch of columns, with `spare` unused slots at the end of each array. */
+function columnsOf(entries: readonly CrlEntryInput[], spare = 0): CrlEntryColumns {
+  const bytes = entries.map((e) => (typeof e.serial === 'string' ? Buffer.from(e.serial.length % 2 ? `0${e.serial}` : e.serial, 'hex') : Buffer.from(e.serial)));
+  const serials = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0) + spare * 20);
+  const serialEnds = new Uint32Array(entries.length + spare);
+  let o = 0;
+  bytes.forEach((b, i) => {
+    serials.set(b, o);
+    serialEnds[i] = o += b.length;
+  });
+  return {
+    count: entries.length,
+    serials,
+    serialEnds,
+    revocationTimes: Float64Array.from([...entries.map((e) => e.revocationDate.getTime()), ...Array<number>(spare).fill(NaN)]),
+    reasons: Uint8Array.from([...entries.map((e) => e.reason ?? 0), ...Array<number>(spare).fill(7)]),
+  };
+}
+
+describe('encodeCrl from entry columns (a store\'s pages, no object per entry)', () => {
+  const ENTRIES: CrlEntryInput[] = [
+    ...SAMPLE.filter((e) => !e.invalidityDate),
+    { serial: '00ff', revocationDate: new Date('2026-04-07T23:59:59.999Z') }, // a leading zero byte, a high bit
+    { serial: 'abc', revocationDate: new Date('2049-12-31T23:59:59Z'), reason: ext.CRL_REASON.keyCompromise }, // odd digits; the last UTCTime
+    { serial: '80', revocationDate: new Date('1969-12-31T23:59:59.500Z'), reason: ext.CRL_REASON.cACompromise }, // before the epoch
+    { serial: '01', revocationDate: new Date('1950-01-01T00:00:00Z'), reason: ext.CRL_REASON.privilegeWithdrawn },
+    { serial: '02', revocationDate: new Date('9999-12-31T23:59:59Z'), reason: ext.CRL_REASON.aACompromise },
+  ];
+
+  it('writes the same bytes as from single entries, and as X509CrlGenerator', async () => {
+    const single = await encodeCrl(baseParams({ entries: ENTRIES }));
+    const columns = await encodeCrl(baseParams({ entries: undefined, entryColumns: [columnsOf(ENTRIES, 3)] }));
+    expect(columns.toString('hex')).toBe(single.toString('hex'));
+    const withReasons = ENTRIES.filter((e) => e.reason);
+    const theirs = await x509Crl(withReasons, baseParams().extensions);
+    expect((await encodeCrl(baseParams({ entries: undefined, entryColumns: [columnsOf(withReasons)] }))).toString('hex')).toBe(Buffer.from(theirs.rawData).toString('hex'));
+  });
+
+  it('writes each revocation time as der.ts and the scanner read it, whatever the day, year and milliseconds', async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 2000; i++) times.push(Math.floor(Math.random() * (Date.UTC(2100, 0, 1) - Date.UTC(1950, 0, 1))) + Date.UTC(1950, 0, 1));
+    // runs of one day (the writer keeps the day's digits), day and year boundaries
+    for (let i = 0; i < 200; i++) times.push(Date.UTC(2026, 5, 1) + i * 431_999);
+    times.push(Date.UTC(2049, 11, 31, 23, 59, 59, 999), Date.UTC(2050, 0, 1), Date.UTC(1970, 0, 1) - 1, Date.UTC(1970, 0, 1), Date.UTC(2024, 1, 29, 12));
+    const entries = times.map((t, i) => ({ serial: (i + 1).toString(16), revocationDate: new Date(t) }));
+    const der = await encodeCrl(baseParams({ entries: undefined, entryColumns: [columnsOf(entries)] }));
+    const info = scanCrl(der);
+    let i = 0;
+    for (const e of info.entries()) {
+      const whole = new Date(Math.floor(times[i]! / 1000) * 1000);
+      expect(e.revocationDate.getTime(), new Date(times[i]!).toISOString()).toBe(whole.getTime());
+      i++;
+    }
+    expect(i).toBe(times.length);
+    // and the bytes of each time are der.ts's
+    const start = info.revoked.start;
+    const first = der.subarray(start, start + 2 + der[start + 1]!);
+    const serialLen = first[3]!;
+    expect(Buffer.from(first.subarray(4 + serialLen)).toString('hex')).toBe(time(new Date(times[0]!)).toString('hex'));
+  });
+
+  it('takes batches whose arrays are refilled for the next one (longer than their count), in place or not', async () => {
+    const n = 30_000;
+    const all: CrlEntryInput[] = Array.from({ length: n }, (_, i) => ({
+      serial: (0x7f00_0000_0000n + BigInt(i) * 977n).toString(16),
+      revocationDate: new Date(Date.UTC(2026, 0, 1) + i * 61_000),
+      ...(i % 4 ? { reason: [1, 3, 4][i % 3] } : {}),
+    }));
+    const reference = await encodeCrl(baseParams({ entries: all }));
+    const batch: CrlEntryColumns = columnsOf(all.slice(0, 1000), 500);
+    async function* pages(): AsyncGenerator<CrlEntryColumns> {
+      for (let from = 0; from < n; from += 1000) {
+        const next = columnsOf(all.slice(from, from + 1000));
+        batch.serials.fill(0xee).set(next.serials);
+        batch.serialEnds.fill(0).set(next.serialEnds);
+        batch.revocationTimes.fill(NaN).set(next.revocationTimes);
+        batch.reasons.fill(7).set(next.reasons);
+        batch.count = next.count;
+        yield batch;
+      }
+    }
+    for (const expectedEntries of [undefined, n, 1000]) {
+      const der = await encodeCrl(baseParams({ entries: undefined, entryColumns: pages(), ...(expectedEntries === undefined ? {} : { expectedEntries }) }));
+      expect(der.equals(reference), `expected ${expectedEntries}`).toBe(true);
+    }
+  });
+
+  it('allows removeFromCRL only in a delta CRL', async () => {
+    const entry = { serial: '01', revocationDate: THIS_UPDATE, reason: ext.CRL_REASON.removeFromCRL };
+    await expect(encodeCrl(baseParams({ entries: undefined, entryColumns: [columnsOf([entry])] }))).rejects.toThrow(/entry 0: removeFromCRL \(8\) may only appear in a delta CRL/);
+    const delta = await encodeCrl(baseParams({ entries: undefined, entryColumns: [columnsOf([entry])], extensions: [ext.crlNumber(2n), ext.deltaCrlIndicator(1n)] }));
+    expect([...scanCrl(delta).entries()][0]?.reason).toBe(8);
+  });
+
+  it.each([
+    [{ serial: '00', revocationDate: THIS_UPDATE }, /entry 1: serial number 0 is not a positive integer/],
+    [{ serial: new Uint8Array(0), revocationDate: THIS_UPDATE }, /entry 1: serial number 0/],
+    [{ serial: '80' + '00'.repeat(19), revocationDate: THIS_UPDATE }, /entry 1: serial number is 21 octets/],
+    [{ serial: '01', revocationDate: new Date(NaN) }, /entry 1: revocationDate is not a valid Date/],
+    [{ serial: '01', revocationDate: new Date(8.64e15 + 86_400_000) }, /entry 1: revocationDate is not a valid Date/],
+    [{ serial: '01', revocationDate: new Date('1949-12-31T23:59:59Z') }, /entry 1: revocationDate year 1949 is outside 1950–9999/],
+    [{ serial: '01', revocationDate: THIS_UPDATE, reason: 7 }, /entry 1: 7 is not a CRLReason code/],
+    [{ serial: '01', revocationDate: THIS_UPDATE, reason: 200 }, /entry 1: 200 is not a CRLReason code/],
+  ] as [CrlEntryInput, RegExp][])('refuses column entry %j', async (entry, message) => {
+    const p = encodeCrl(baseParams({ entries: undefined, entryColumns: [columnsOf([{ serial: '05', revocationDate: THIS_UPDATE }, entry])] }));
+    await expect(p).rejects.toThrow(message);
+    await p.catch((e) => expect(isPkiError(e, 'CRL_INPUT_INVALID')).toBe(true));
+  });
+
+  it('refuses batches that do not hold what they say, and entries given both ways or not at all', async () => {
+    const good = columnsOf([{ serial: '05', revocationDate: THIS_UPDATE }, { serial: '06', revocationDate: THIS_UPDATE }]);
+    const cases: [Partial<CrlParams>, RegExp][] = [
+      [{ entryColumns: [{ ...good, count: 3 }] }, /its columns hold fewer than 3 entries/],
+      [{ entryColumns: [{ ...good, count: -1 }] }, /count -1 is not a whole number/],
+      [{ entryColumns: [{ ...good, serialEnds: Uint32Array.from([1, 9]) }] }, /its columns hold fewer than 2 entries/],
+      [{ entryColumns: [{ ...good, serialEnds: Uint32Array.from([1, 0]) }] }, /entry 1: serial of .* bytes is a negative length/],
+      [{ entryColumns: [{ ...good, revocationTimes: [0, 0] as unknown as Float64Array }] }, /must be a Uint8Array, Uint32Array, Float64Array and Uint8Array/],
+      [{ entryColumns: [null as unknown as CrlEntryColumns] }, /is not an object/],
+      [{ entries: [{ serial: '01', revocationDate: THIS_UPDATE }], entryColumns: [good] }, /either one by one \(entries\) or in columns \(entryColumns\)/],
+      [{ entries: undefined }, /either one by one \(entries\) or in columns \(entryColumns\)/],
+    ];
+    for (const [over, message] of cases) {
+      const p = encodeCrl(baseParams({ entries: undefined, ...over }));
+      await expect(p, String(message)).rejects.toThrow(message);
+      await p.catch((e) => expect(isPkiError(e, 'CRL_INPUT_INVALID')).toBe(true));
+    }
   });
 });

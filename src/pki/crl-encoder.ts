@@ -55,6 +55,24 @@ export interface CrlEntryInput {
   invalidityDate?: Date;
 }
 
+/**
+ * Many entries at once, in columns, with no object per entry: how a store pages out a CRL of millions
+ * (store/certificates.ts `revokedPages`). Entry i of a batch has the serial
+ * `serials[serialEnds[i − 1] (0 for the first) … serialEnds[i]]`, the revocation time `revocationTimes[i]`
+ * (ms since the epoch; written as whole seconds) and the CRLReason `reasons[i]` (0, unspecified: no
+ * reasonCode extension). The arrays may be longer than `count`; only the first `count` entries are read, and
+ * the encoder has read them all before it asks for the next batch, so a source may refill the same arrays.
+ * Columns carry no invalidity date (give single entries for that).
+ */
+export interface CrlEntryColumns {
+  count: number;
+  /** The serials' big-endian magnitude bytes, one after another (leading zero bytes allowed). */
+  serials: Uint8Array;
+  serialEnds: Uint32Array;
+  revocationTimes: Float64Array;
+  reasons: Uint8Array;
+}
+
 export interface CrlParams {
   /** DER Name: the CA certificate's subject bytes, copied verbatim. */
   issuer: Uint8Array;
@@ -63,7 +81,10 @@ export interface CrlParams {
   nextUpdate: Date;
   /** Complete Extension TLVs (extensions.ts), e.g. AKI, crlNumber, IDP, deltaCRLIndicator; written in this order. */
   extensions: Uint8Array[];
-  entries: Iterable<CrlEntryInput> | AsyncIterable<CrlEntryInput>;
+  /** The entries one by one. Exactly one of `entries` and `entryColumns` is given. */
+  entries?: Iterable<CrlEntryInput> | AsyncIterable<CrlEntryInput>;
+  /** The entries in column batches (CrlEntryColumns), in the order they are written. */
+  entryColumns?: Iterable<CrlEntryColumns> | AsyncIterable<CrlEntryColumns>;
   /**
    * About how many entries will come (e.g. a COUNT from the store). With it the encoder writes the entries
    * straight into the output buffer and frames the CRL in place, instead of copying its chunks once more at
@@ -119,6 +140,7 @@ class EntryWriter {
   /** Scratch for a parsed serial (magnitude, before stripping). */
   private readonly serialScratch = new Uint8Array(64);
   private readonly allowRemoveFromCrl: boolean;
+  private readonly times = new TimeWriter();
 
   /** `first`: a buffer to fill from `first.start` up to `first.limit` before chunks are used. */
   constructor(allowRemoveFromCrl: boolean, first?: { buf: Buffer; start: number; limit: number }) {
@@ -174,21 +196,12 @@ class EntryWriter {
     } else {
       throw invalid(`entry ${index}: serial must be hex text or bytes`, { index });
     }
-    let first = 0;
-    while (first < n && s[first] === 0) first++;
-    if (first === n) throw invalid(`entry ${index}: serial number 0 is not a positive integer (RFC 5280 §4.1.2.2)`, { index });
-    const sign = s[first]! & 0x80 ? 1 : 0;
-    const contentLen = n - first + sign;
-    if (contentLen > 20) throw invalid(`entry ${index}: serial number is ${contentLen} octets; RFC 5280 §4.1.2.2 allows at most 20`, { index });
-    buf[p++] = TAG.INTEGER;
-    buf[p++] = contentLen;
-    if (sign) buf[p++] = 0;
-    for (let i = first; i < n; i++) buf[p++] = s[i]!;
+    p = writeSerial(buf, p, s, 0, n, index);
 
     // revocationDate
     const d = e.revocationDate;
     if (!(d instanceof Date)) throw invalid(`entry ${index}: revocationDate is not a Date`, { index });
-    p = writeTime(buf, p, d, index, 'revocationDate');
+    p = this.times.write(buf, p, d.getTime(), index);
 
     // crlEntryExtensions
     const reason = e.reason;
@@ -220,6 +233,47 @@ class EntryWriter {
     this.count++;
   }
 
+  /** Writes a batch of entries given in columns: the same bytes `add` writes for each, without an object per entry. */
+  addColumns(c: CrlEntryColumns): void {
+    if (c === null || typeof c !== 'object') throw invalid(`entry batch before entry ${this.count} is not an object`);
+    const { count, serials, serialEnds, revocationTimes, reasons } = c;
+    if (!Number.isInteger(count) || count < 0) throw invalid(`entry batch before entry ${this.count}: count ${String(count)} is not a whole number`);
+    if (!(serials instanceof Uint8Array) || !(serialEnds instanceof Uint32Array) || !(revocationTimes instanceof Float64Array) || !(reasons instanceof Uint8Array))
+      throw invalid(`entry batch before entry ${this.count}: serials, serialEnds, revocationTimes and reasons must be a Uint8Array, Uint32Array, Float64Array and Uint8Array`);
+    if (serialEnds.length < count || revocationTimes.length < count || reasons.length < count || (count > 0 && serialEnds[count - 1]! > serials.length))
+      throw invalid(`entry batch before entry ${this.count}: its columns hold fewer than ${count} entries`);
+    const times = this.times;
+    const reasonExt = this.allowRemoveFromCrl ? REASON_EXTENSIONS_DELTA : REASON_EXTENSIONS;
+    let from = 0;
+    for (let k = 0; k < count; k++) {
+      const index = this.count;
+      if (this.pos + MAX_ENTRY > this.limit) this.flush();
+      const buf = this.buf;
+      const start = this.pos;
+      const to = serialEnds[k]!;
+      if (to < from || to - from > 64) throw invalid(`entry ${index}: serial of ${to - from} bytes is ${to < from ? 'a negative length' : 'too long'}`, { index });
+      let p = writeSerial(buf, start + 2, serials, from, to, index);
+      from = to;
+      p = times.write(buf, p, revocationTimes[k]!, index);
+      const reason = reasons[k]!;
+      if (reason !== 0) {
+        const r = reasonExt[reason];
+        if (r === undefined) {
+          if (reason === CRL_REASON.removeFromCRL) throw invalid(`entry ${index}: removeFromCRL (8) may only appear in a delta CRL (RFC 5280 §5.3.1)`, { index });
+          throw invalid(`entry ${index}: ${reason} is not a CRLReason code (0–10 except 7)`, { index });
+        }
+        buf[p] = TAG.SEQUENCE;
+        buf[p + 1] = r.length;
+        buf.set(r, p + 2);
+        p += 2 + r.length;
+      }
+      buf[start] = TAG.SEQUENCE;
+      buf[start + 1] = p - start - 2;
+      this.pos = p;
+      this.count++;
+    }
+  }
+
   finish(): void {
     if (this.pos > this.base) this.chunks.push(this.buf.subarray(this.base, this.pos));
     this.total += this.pos - this.base;
@@ -228,36 +282,90 @@ class EntryWriter {
   }
 }
 
+/**
+ * Writes `bytes[from … to)` (a serial's magnitude) at `p` as a minimal positive INTEGER; returns the new
+ * position. Leading zero bytes are dropped and a zero byte is put in front of a high bit.
+ */
+function writeSerial(buf: Buffer, p: number, bytes: Uint8Array, from: number, to: number, index: number): number {
+  let first = from;
+  while (first < to && bytes[first] === 0) first++;
+  if (first === to) throw invalid(`entry ${index}: serial number 0 is not a positive integer (RFC 5280 §4.1.2.2)`, { index });
+  const sign = bytes[first]! & 0x80 ? 1 : 0;
+  const contentLen = to - first + sign;
+  if (contentLen > 20) throw invalid(`entry ${index}: serial number is ${contentLen} octets; RFC 5280 §4.1.2.2 allows at most 20`, { index });
+  buf[p++] = TAG.INTEGER;
+  buf[p++] = contentLen;
+  if (sign) buf[p++] = 0;
+  for (let i = first; i < to; i++) buf[p++] = bytes[i]!;
+  return p;
+}
+
+/** The reasonCode extension TLV of each code (undefined: not allowed there), for CRLs and for delta CRLs. */
+const REASON_EXTENSIONS: (Buffer | undefined)[] = Array.from({ length: 256 }, (_, r) => (r !== 0 && r !== CRL_REASON.removeFromCRL && isCrlReasonCode(r) ? reasonCode(r) : undefined));
+const REASON_EXTENSIONS_DELTA: (Buffer | undefined)[] = REASON_EXTENSIONS.map((e, r) => (r === CRL_REASON.removeFromCRL ? reasonCode(r) : e));
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Writes RFC 5280 Times (UTCTime 1950–2049, GeneralizedTime after, whole seconds). Entries of a large CRL
+ * fall on few days, so the tag, length and date digits of the last day are kept and only the time of day
+ * is computed per entry.
+ */
+class TimeWriter {
+  private day = NaN;
+  /** Tag, length and YYMMDD (UTCTime) or YYYYMMDD (GeneralizedTime) of `day`. */
+  private readonly head = Buffer.alloc(10);
+  private headLen = 0;
+
+  /** Writes the Time of `ms` (ms since the epoch) at `p`; returns the new position. */
+  write(buf: Buffer, p: number, ms: number, index: number): number {
+    if (!Number.isFinite(ms)) throw invalid(`entry ${index}: revocationDate is not a valid Date`, { index });
+    const day = Math.floor(ms / DAY_MS);
+    if (day !== this.day) this.startDay(day, index);
+    const head = this.head;
+    for (let i = 0; i < this.headLen; i++) buf[p++] = head[i]!;
+    let s = Math.floor((ms - day * DAY_MS) / 1000);
+    const h = (s / 3600) | 0;
+    s -= h * 3600;
+    const m = (s / 60) | 0;
+    s -= m * 60;
+    buf[p] = 48 + ((h / 10) | 0);
+    buf[p + 1] = 48 + (h % 10);
+    buf[p + 2] = 48 + ((m / 10) | 0);
+    buf[p + 3] = 48 + (m % 10);
+    buf[p + 4] = 48 + ((s / 10) | 0);
+    buf[p + 5] = 48 + (s % 10);
+    buf[p + 6] = 0x5a; // 'Z'
+    return p + 7;
+  }
+
+  private startDay(day: number, index: number): void {
+    const d = new Date(day * DAY_MS);
+    const y = d.getUTCFullYear();
+    if (Number.isNaN(y)) throw invalid(`entry ${index}: revocationDate is not a valid Date`, { index });
+    if (!(y >= 1950 && y <= 9999)) throw invalid(`entry ${index}: revocationDate year ${y} is outside 1950–9999`, { index });
+    const h = this.head;
+    let p = 0;
+    if (y <= 2049) {
+      h[p++] = TAG.UTC_TIME;
+      h[p++] = 13;
+    } else {
+      h[p++] = TAG.GENERALIZED_TIME;
+      h[p++] = 15;
+      d2(h, p, (y / 100) | 0);
+      p += 2;
+    }
+    d2(h, p, y % 100);
+    d2(h, p + 2, d.getUTCMonth() + 1);
+    d2(h, p + 4, d.getUTCDate());
+    this.headLen = p + 6;
+    this.day = day;
+  }
+}
+
 function d2(buf: Buffer, p: number, v: number): void {
   buf[p] = 48 + ((v / 10) | 0);
   buf[p + 1] = 48 + (v % 10);
-}
-
-/** Writes an RFC 5280 Time for `d` at `p` (UTCTime 1950–2049, GeneralizedTime after); returns the new position. */
-function writeTime(buf: Buffer, p: number, d: Date, index: number, what: string): number {
-  const t = d.getTime();
-  if (!Number.isFinite(t)) throw invalid(`entry ${index}: ${what} is not a valid Date`, { index });
-  const y = d.getUTCFullYear();
-  if (y < 1950 || y > 9999) throw invalid(`entry ${index}: ${what} year ${y} is outside 1950–9999`, { index });
-  if (y <= 2049) {
-    buf[p] = TAG.UTC_TIME;
-    buf[p + 1] = 13;
-    d2(buf, p + 2, y % 100);
-    p += 4;
-  } else {
-    buf[p] = TAG.GENERALIZED_TIME;
-    buf[p + 1] = 15;
-    d2(buf, p + 2, (y / 100) | 0);
-    d2(buf, p + 4, y % 100);
-    p += 6;
-  }
-  d2(buf, p, d.getUTCMonth() + 1);
-  d2(buf, p + 2, d.getUTCDate());
-  d2(buf, p + 4, d.getUTCHours());
-  d2(buf, p + 6, d.getUTCMinutes());
-  d2(buf, p + 8, d.getUTCSeconds());
-  buf[p + 10] = 0x5a; // 'Z'
-  return p + 11;
 }
 
 /** Checks the CRL extensions: each one Extension TLV, no OID twice. Returns whether it is a delta CRL. */
@@ -296,6 +404,7 @@ export async function encodeCrl(p: CrlParams): Promise<Buffer> {
   checkDate(p.thisUpdate, 'thisUpdate');
   checkDate(p.nextUpdate, 'nextUpdate');
   if (p.nextUpdate.getTime() <= p.thisUpdate.getTime()) throw invalid('nextUpdate must be later than thisUpdate');
+  if ((p.entries === undefined) === (p.entryColumns === undefined)) throw invalid('give the entries either one by one (entries) or in columns (entryColumns)');
   const isDelta = checkExtensions(p.extensions);
   const alg = algorithmIdentifier(p.signer.algorithm);
   const prefix = Buffer.concat([integer(1), alg, p.issuer, time(p.thisUpdate), time(p.nextUpdate)]);
@@ -310,10 +419,13 @@ export async function encodeCrl(p: CrlParams): Promise<Buffer> {
     single = Buffer.allocUnsafe(front + Math.ceil(p.expectedEntries * 1.1) * IN_PLACE_ENTRY + crlExtensions.length + TAIL_ROOM);
   }
   const w = new EntryWriter(isDelta, single && { buf: single, start: front, limit: single.length - crlExtensions.length - TAIL_ROOM });
-  if (isSyncIterable(p.entries)) {
+  if (p.entryColumns) {
+    if (isSyncIterable(p.entryColumns)) for (const c of p.entryColumns) w.addColumns(c);
+    else for await (const c of p.entryColumns) w.addColumns(c);
+  } else if (isSyncIterable(p.entries!)) {
     for (const e of p.entries) w.add(e);
   } else {
-    for await (const e of p.entries) w.add(e);
+    for await (const e of p.entries!) w.add(e);
   }
   w.finish();
 

@@ -24,12 +24,26 @@ export interface CertificateRecord {
 
 export type NewCertificate = Omit<CertificateRecord, 'id' | 'revokedAt' | 'revocationReason'>;
 
-/** A revoked entry as CRLs need it (no DER, so millions can be streamed cheaply). */
+/** A revoked entry as CRLs need it (no DER). */
 export interface RevokedEntry {
-  id: number;
   serial: string;
   revokedAt: number;
   reason: number | null;
+}
+
+/**
+ * A page of revoked entries in columns, with no object per entry: how a CRL of millions is read
+ * (pki/crl-encoder.ts takes it as it is, as `CrlEntryColumns`). Entry i has the serial bytes
+ * `serials[serialEnds[i − 1] (0 for the first) … serialEnds[i]]`, was revoked at `revokedAt[i]` (ms) for the
+ * reason `reasons[i]` (0 when none was given). The arrays are refilled for the next page: use a page before
+ * asking for the next one. Only the first `count` entries are the page's.
+ */
+export interface RevokedColumns {
+  count: number;
+  serials: Uint8Array;
+  serialEnds: Uint32Array;
+  revokedAt: Float64Array;
+  reasons: Uint8Array;
 }
 
 interface Row {
@@ -157,31 +171,61 @@ export class CertificateRepository {
   }
 
   /**
-   * Revoked entries in revocation order, one batch at a time (keyset pagination on (revoked_at, id), the
-   * order of the revoked-at indexes, so each batch is one index range — no sort of everything revoked per
-   * batch): a CRL of millions of entries is streamed from the database without ever holding the list.
+   * Revoked entries in revocation order, a page at a time in columns (RevokedColumns): a CRL of millions of
+   * entries is streamed from the database without an object, or even a driver row, per entry.
+   *
+   * - Keyset pagination on (revoked_at, id), the order of the CRL index (migration 070: the revoked rows only,
+   *   with every column a CRL needs), so a page is one range of that index, read without the table.
+   * - The database joins a page into one text (`revokedPageQuery`): one value for the driver per page instead
+   *   of a row object and four values per entry, which cost more than the query. One pass over its characters
+   *   fills the columns, the hex serials becoming bytes on the way, and checks the order, so a page out of
+   *   order fails loudly instead of skipping or repeating entries.
+   * - On PostgreSQL the pages are read in one snapshot (`readSession`), with sorting switched off: whatever
+   *   the statistics say (a table just loaded has none), a page is read in index order and never by sorting
+   *   every revoked entry after the key — which made each page cost as much as the whole CRL.
+   * - The next page is asked for before this one is parsed and handed on: on PostgreSQL the server reads it
+   *   while the caller encodes this one.
    */
-  async *revokedBatches(filter: RevokedFilter, batchSize = 10_000): AsyncGenerator<RevokedEntry[]> {
-    const { where, params } = revokedWhere(filter);
-    where.push('(revoked_at, id) > (?, ?)');
-    // rows as arrays: the driver's per-row objects cost more than the query at a million rows
-    const sql = `SELECT id, serial, revoked_at, revocation_reason FROM certificates WHERE ${where.join(' AND ')} ORDER BY revoked_at, id LIMIT ?`;
-    let afterAt = -Number.MAX_SAFE_INTEGER;
-    let afterId = 0;
-    for (;;) {
-      const rows = await this.sql.queryArrays(sql, [...params, afterAt, afterId, batchSize]);
-      const batch: RevokedEntry[] = rows.map((r) => ({ id: Number(r[0]), serial: r[1] as string, revokedAt: Number(r[2]), reason: r[3] as number | null }));
-      if (batch.length) yield batch;
-      if (batch.length < batchSize) return;
-      const last = batch[batch.length - 1]!;
-      afterAt = last.revokedAt;
-      afterId = last.id;
+  async *revokedPages(filter: RevokedFilter, pageSize = 20_000): AsyncGenerator<RevokedColumns> {
+    const { sql, params } = revokedPageQuery(filter);
+    const session = await this.sql.readSession?.({ enable_sort: 'off' });
+    const reader = session?.sql ?? this.sql;
+    const fetch = async (after: PageKey): Promise<[number, string]> => {
+      const [row] = await reader.queryArrays(sql, [...params, after.revokedAt, after.id, pageSize]);
+      return [Number(row?.[0] ?? 0), (row?.[1] as string | null) ?? ''];
+    };
+    const columns = new ColumnsReader(pageSize);
+    let key: PageKey = { revokedAt: -Number.MAX_SAFE_INTEGER, id: 0 };
+    let next: Promise<[number, string]> | undefined = fetch(key);
+    try {
+      while (next) {
+        const [count, text] = await next;
+        next = undefined;
+        if (count === 0) return;
+        const last = lastKey(text);
+        if (count === pageSize) next = fetch(last);
+        columns.read(text, key);
+        if (columns.count !== count) throw new Error(`a page of ${count} revoked entries was read as ${columns.count}`);
+        key = last;
+        yield columns;
+      }
+    } finally {
+      // when the caller stopped early, the page asked for ahead is not wanted, nor its failure
+      await next?.catch(() => undefined);
+      await session?.end();
     }
   }
 
-  /** The same entries one by one. */
-  async *revoked(filter: RevokedFilter, batchSize = 10_000): AsyncGenerator<RevokedEntry> {
-    for await (const batch of this.revokedBatches(filter, batchSize)) yield* batch;
+  /** The same entries one by one (tests, small lists). */
+  async *revoked(filter: RevokedFilter, pageSize = 10_000): AsyncGenerator<RevokedEntry> {
+    for await (const page of this.revokedPages(filter, pageSize)) {
+      let from = 0;
+      for (let i = 0; i < page.count; i++) {
+        const to = page.serialEnds[i]!;
+        yield { serial: Buffer.from(page.serials.subarray(from, to)).toString('hex'), revokedAt: page.revokedAt[i]!, reason: page.reasons[i] || null };
+        from = to;
+      }
+    }
   }
 
   /** How many revoked entries a filter selects (the size of a CRL before it is made). */
@@ -230,6 +274,18 @@ export class CertificateRepository {
   }
 }
 
+/**
+ * The statement that reads one page of `revokedPages` (exported for the query-plan tests): its parameters are
+ * `params`, then the key the page starts after (revoked_at, id) and the page size. One row: the page's count
+ * and its entries as `serial revoked_at reason id` texts joined by commas.
+ */
+export function revokedPageQuery(filter: RevokedFilter): { sql: string; params: (string | number)[] } {
+  const { where, params } = revokedWhere(filter);
+  where.push('(revoked_at, id) > (?, ?)');
+  const entry = `serial || ' ' || revoked_at || ' ' || COALESCE(revocation_reason, 0) || ' ' || id`;
+  return { sql: `SELECT count(*), string_agg(e, ',') FROM (SELECT ${entry} AS e FROM certificates WHERE ${where.join(' AND ')} ORDER BY revoked_at, id LIMIT ?) page`, params };
+}
+
 /** The WHERE clause (and its parameters) selecting the revoked entries of a filter. */
 function revokedWhere(filter: RevokedFilter): { where: string[]; params: (string | number)[] } {
   const where = ['ca_id = ?', 'revoked_at IS NOT NULL'];
@@ -239,6 +295,125 @@ function revokedWhere(filter: RevokedFilter): { where: string[]; params: (string
   if (filter.revokedSince !== undefined) (where.push('revoked_at >= ?'), params.push(filter.revokedSince));
   if (filter.notExpiredAt !== undefined) (where.push('not_after >= ?'), params.push(filter.notExpiredAt));
   return { where, params };
+}
+
+interface PageKey {
+  revokedAt: number;
+  id: number;
+}
+
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
+
+const SPACE = 0x20;
+const COMMA = 0x2c;
+const MINUS = 0x2d;
+
+/** The (revoked_at, id) of the last entry of a page text. */
+function lastKey(text: string): PageKey {
+  const fields = text.slice(text.lastIndexOf(',') + 1).split(' ');
+  const revokedAt = Number(fields[1]);
+  const id = Number(fields[3]);
+  if (fields.length !== 4 || !Number.isSafeInteger(revokedAt) || !Number.isSafeInteger(id)) throw new Error(`a revoked entry read as ${JSON.stringify(fields.join(' '))}`);
+  return { revokedAt, id };
+}
+
+/** Fills RevokedColumns from a page text (`serial revoked_at reason id`, entries joined by commas), reusing its arrays. */
+class ColumnsReader implements RevokedColumns {
+  count = 0;
+  serials: Uint8Array;
+  serialEnds: Uint32Array;
+  revokedAt: Float64Array;
+  reasons: Uint8Array;
+
+  constructor(pageSize: number) {
+    this.serials = new Uint8Array(pageSize * 16);
+    this.serialEnds = new Uint32Array(pageSize);
+    this.revokedAt = new Float64Array(pageSize);
+    this.reasons = new Uint8Array(pageSize);
+  }
+
+  /** Reads the entries of a page text, which must follow `after` in (revoked_at, id) order. */
+  read(text: string, after: PageKey): void {
+    let n = 0;
+    let out = 0;
+    let prevAt = after.revokedAt;
+    let prevId = after.id;
+    const len = text.length;
+    let i = 0;
+    while (i < len) {
+      if (n === this.serialEnds.length) this.grow(n * 2, out);
+      // serial: hex digits, an even number of them or one more (then a leading zero is implied)
+      const end = text.indexOf(' ', i);
+      if (end < 0) break;
+      const digits = end - i;
+      if (digits === 0 || digits > 128) break;
+      if (out + 64 > this.serials.length) this.grow(this.serialEnds.length, out, this.serials.length * 2);
+      const serials = this.serials;
+      if (digits & 1) {
+        const v = HEX[text.charCodeAt(i)] ?? -1;
+        if (v < 0) break;
+        serials[out++] = v;
+        i++;
+      }
+      let bad = false;
+      for (; i < end; i += 2) {
+        const hi = HEX[text.charCodeAt(i)] ?? -1;
+        const lo = HEX[text.charCodeAt(i + 1)] ?? -1;
+        if (hi < 0 || lo < 0) bad = true;
+        serials[out++] = (hi << 4) | lo;
+      }
+      if (bad) break;
+      this.serialEnds[n] = out;
+      // revoked_at, reason, id: decimal integers
+      i = end + 1;
+      let negative = false;
+      if (text.charCodeAt(i) === MINUS) (negative = true), i++;
+      let at = 0;
+      let c = text.charCodeAt(i);
+      const atStart = i;
+      while (c >= 48 && c <= 57) (at = at * 10 + c - 48), (c = text.charCodeAt(++i));
+      if (c !== SPACE || i === atStart) break;
+      if (negative) at = -at;
+      let reason = 0;
+      c = text.charCodeAt(++i);
+      const reasonStart = i;
+      while (c >= 48 && c <= 57) (reason = reason * 10 + c - 48), (c = text.charCodeAt(++i));
+      if (c !== SPACE || i === reasonStart || reason > 255) break;
+      let id = 0;
+      c = text.charCodeAt(++i);
+      const idStart = i;
+      while (c >= 48 && c <= 57) (id = id * 10 + c - 48), (c = text.charCodeAt(++i));
+      if (i === idStart || (i < len && c !== COMMA)) break;
+      if (at < prevAt || (at === prevAt && id <= prevId)) throw new Error(`revoked entries came out of (revoked_at, id) order: (${at}, ${id}) after (${prevAt}, ${prevId})`);
+      prevAt = at;
+      prevId = id;
+      this.revokedAt[n] = at;
+      this.reasons[n] = reason;
+      n++;
+      i++;
+    }
+    if (i < len) throw new Error(`a revoked entry could not be read at character ${i} of ${JSON.stringify(text.slice(Math.max(0, i - 40), i + 40))}`);
+    this.count = n;
+  }
+
+  private grow(entries: number, serialBytes: number, serialCapacity = this.serials.length): void {
+    const serials = new Uint8Array(serialCapacity);
+    serials.set(this.serials.subarray(0, serialBytes));
+    this.serials = serials;
+    if (entries > this.serialEnds.length) {
+      const ends = new Uint32Array(entries);
+      ends.set(this.serialEnds);
+      this.serialEnds = ends;
+      const at = new Float64Array(entries);
+      at.set(this.revokedAt);
+      this.revokedAt = at;
+      const reasons = new Uint8Array(entries);
+      reasons.set(this.reasons);
+      this.reasons = reasons;
+    }
+  }
 }
 
 /** The revocation state of a certificate. */

@@ -22,6 +22,20 @@ export interface SqlExecutor {
   queryOne<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   /** A statement that returns no rows; resolves to the number of rows it changed. */
   execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /**
+   * A long read of many statements (the pages of a CRL of millions of entries) over one consistent snapshot,
+   * with planner settings of its own. PostgreSQL: a REPEATABLE READ READ ONLY transaction on one connection,
+   * `planner` applied with SET LOCAL (e.g. `{ enable_sort: 'off' }`: a keyset page is then always read in
+   * index order, never by sorting everything after the key when the statistics are stale); inside a
+   * transaction, that transaction. Absent on SQLite, whose one connection is shared by everything: there each
+   * statement reads on its own. `end()` must be called when done.
+   */
+  readSession?(planner?: Record<string, string>): Promise<ReadSession>;
+}
+
+export interface ReadSession {
+  readonly sql: SqlExecutor;
+  end(): Promise<void>;
 }
 
 export interface Database extends SqlExecutor {

@@ -43,6 +43,7 @@ export {
   type CertificateStatus,
   type NewCertificate,
   type RevokedEntry,
+  type RevokedColumns,
   type RevokedFilter,
 } from './certificates.js';
 export { CrlRepository, type CrlRecord } from './crls.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { toSqlParam, type Database, type Row, type SqlExecutor, type SqlValue } from './database.js';
+import { toSqlParam, type Database, type ReadSession, type Row, type SqlExecutor, type SqlValue } from './database.js';
 import { StoreError } from './errors.js';
 
 /** The channel every committed write transaction notifies (delivered by PostgreSQL at COMMIT). */
@@ -17,6 +17,9 @@ const types = {
     oid === 20 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+/** A planner setting's name and value as SET LOCAL takes them (our own constants, checked all the same). */
+const SETTING = /^[a-z_]+$/;
+
 function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   const run = async (sql: string, params?: readonly SqlValue[]) => {
     try {
@@ -25,7 +28,7 @@ function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
       throw translate(e);
     }
   };
-  return {
+  const self: SqlExecutor = {
     dialect: 'postgres',
     queryArrays: async (sql: string, params?: readonly SqlValue[]) => {
       try {
@@ -38,7 +41,45 @@ function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
     query: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => (await run(sql, params)).rows as T[],
     queryOne: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => (await run(sql, params)).rows[0] as T | undefined,
     execute: async (sql: string, params?: readonly SqlValue[]) => (await run(sql, params)).rowCount ?? 0,
+    readSession: async (planner: Record<string, string> = {}): Promise<ReadSession> => {
+      const settings = Object.entries(planner).map(([k, v]) => {
+        if (!SETTING.test(k) || !SETTING.test(v)) throw new Error(`invalid planner setting ${k} = ${v}`);
+        return `SET LOCAL ${k} = ${v}`;
+      });
+      // inside a transaction: that transaction is the session (its own settings stay as they are)
+      if (!(client instanceof pg.Pool)) return { sql: self, end: async () => undefined };
+      let c: pg.PoolClient;
+      try {
+        c = await client.connect();
+      } catch (e) {
+        throw translate(e);
+      }
+      try {
+        await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        for (const statement of settings) await c.query(statement);
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        c.release();
+        throw translate(e);
+      }
+      let ended = false;
+      return {
+        sql: executorFor(c),
+        end: async () => {
+          if (ended) return;
+          ended = true;
+          try {
+            await c.query('COMMIT');
+            c.release();
+          } catch (e) {
+            c.release(e as Error); // a connection that failed here is not given back to the pool
+            throw translate(e);
+          }
+        },
+      };
+    },
   };
+  return self;
 }
 
 function translate(e: unknown): unknown {
@@ -134,6 +175,10 @@ export class PostgresDatabase implements Database {
 
   async execute(sql: string, params?: readonly SqlValue[]): Promise<number> {
     return this.transaction((tx) => tx.execute(sql, params));
+  }
+
+  readSession(planner?: Record<string, string>): Promise<ReadSession> {
+    return this.executor.readSession!(planner);
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {

@@ -125,6 +125,28 @@ const fromEventRow = (r: EventRow): ResidentEventRecord => ({
   details: JSON.parse(r.details) as Record<string, unknown>,
 });
 
+/** The statement of `ResidentRepository.search` (exported for the query-plan tests). */
+export function residentSearchQuery(q: ResidentSearch): { sql: string; params: (string | number)[] } {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (q.municipality) (where.push('municipality = ?'), params.push(q.municipality));
+  if (q.dateOfBirth) (where.push('date_of_birth = ?'), params.push(q.dateOfBirth));
+  if (q.text && /^\d{11}$/.test(q.text)) {
+    // a resident-record code: the unique index, not a scan of every name
+    where.push('record_code = ?');
+    params.push(q.text);
+  } else if (q.text) {
+    const compact = q.text.replace(/[\s\u3000]+/g, '');
+    // Names are stored with a full-width space: compare without spaces of either width.
+    where.push(`(REPLACE(REPLACE(name, ' ', ''), '\u3000', '') LIKE ? OR record_code = ? OR id = ?)`);
+    params.push(`%${compact.replace(/[%_]/g, '')}%`, q.text, q.text);
+  }
+  return {
+    sql: `SELECT * FROM residents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY municipality, registered_at, first_event_id, id LIMIT ? OFFSET ?`,
+    params: [...params, q.limit ?? 100, q.offset ?? 0],
+  };
+}
+
 /** PostgreSQL advisory lock key: register event writers take turns, so ids are in commit order. */
 const EVENT_LOCK = 4242006;
 
@@ -228,27 +250,14 @@ export class ResidentRepository {
     return n === 1;
   }
 
-  /** Residents in the order they were entered (within a municipality). */
+  /**
+   * Residents in the order they were entered (within a municipality): by registration time, then by their
+   * first event (migration 072 keeps its id on the resident), so that the search index gives the order and a
+   * search reads only as far as the page it returns.
+   */
   async search(q: ResidentSearch = {}): Promise<ResidentRecord[]> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (q.municipality) (where.push('municipality = ?'), params.push(q.municipality));
-    if (q.dateOfBirth) (where.push('date_of_birth = ?'), params.push(q.dateOfBirth));
-    if (q.text && /^\d{11}$/.test(q.text)) {
-      // a resident-record code: the unique index, not a scan of every name
-      where.push('record_code = ?');
-      params.push(q.text);
-    } else if (q.text) {
-      const compact = q.text.replace(/[\s\u3000]+/g, '');
-      // Names are stored with a full-width space: compare without spaces of either width.
-      where.push(`(REPLACE(REPLACE(name, ' ', ''), '\u3000', '') LIKE ? OR record_code = ? OR id = ?)`);
-      params.push(`%${compact.replace(/[%_]/g, '')}%`, q.text, q.text);
-    }
-    const rows = await this.sql.query<Row>(
-      `SELECT * FROM residents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY municipality, registered_at, (SELECT MIN(e.id) FROM resident_events e WHERE e.resident_id = residents.id), id LIMIT ? OFFSET ?`,
-      [...params, q.limit ?? 100, q.offset ?? 0],
-    );
-    return rows.map(fromRow);
+    const { sql, params } = residentSearchQuery(q);
+    return (await this.sql.query<Row>(sql, params)).map(fromRow);
   }
 
   async count(municipality?: string): Promise<number> {
@@ -269,7 +278,10 @@ export class ResidentRepository {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [e.residentId, e.version, e.type, e.effectiveOn, e.recordedAt, e.actor, e.before === null ? null : JSON.stringify(e.before), JSON.stringify(e.after), JSON.stringify(e.details)],
     );
-    return Number(r!.id);
+    const id = Number(r!.id);
+    // version 1 is the resident's first event: its id places the resident in the search order
+    if (e.version === 1) await this.sql.execute('UPDATE residents SET first_event_id = ? WHERE id = ? AND first_event_id IS NULL', [id, e.residentId]);
+    return id;
   }
 
   /** Appends many events (bulk import), writers taking turns once for the whole batch. */
@@ -282,6 +294,14 @@ export class ResidentRepository {
         `INSERT INTO resident_events (resident_id, version, type, effective_on, recorded_at, actor, before_state, after_state, details) VALUES ${rowsPlaceholders(part.length, 9)}`,
         part.flatMap((e) => [e.residentId, e.version, e.type, e.effectiveOn, e.recordedAt, e.actor, e.before === null ? null : JSON.stringify(e.before), JSON.stringify(e.after), JSON.stringify(e.details)]),
       );
+      // the first events of new residents place them in the search order (as appendEvent does)
+      const first = [...new Set(part.filter((e) => e.version === 1).map((e) => e.residentId))];
+      if (first.length)
+        await this.sql.execute(
+          `UPDATE residents SET first_event_id = (SELECT MIN(e.id) FROM resident_events e WHERE e.resident_id = residents.id)
+           WHERE first_event_id IS NULL AND id IN (${first.map(() => '?').join(', ')})`,
+          first,
+        );
     }
   }
 
