@@ -107,4 +107,23 @@ describe.each(kinds)('the resident search (%s)', (storeKind: StoreKind) => {
       expect(plan, JSON.stringify(q)).not.toMatch(/TEMP B-TREE|resident_events/);
     }
   });
+
+  it.runIf(storeKind === 'postgres')('reads a frequent part of a name in order from the search index and stops at the page, a rare one by lookup (PostgreSQL plan)', async () => {
+    // a municipality of 3,000 residents, all named 住民 …号 as in `bench scale`; statistics as autovacuum makes them
+    await store.sql.execute(
+      `INSERT INTO residents (id, record_code, name, name_substitute, address, address_substitute, date_of_birth, sex, municipality, prefecture, status, version, registered_at, updated_at)
+       SELECT 'P' || lpad(g::text, 10, '0'), lpad((90000000000 + g)::text, 11, '0'), '住民　' || g || '号', '0', '沖縄県那覇市', '0', '1980-01-01', '1', '47201', '47', 'registered', 1, g, g
+       FROM generate_series(1, 3000) g`,
+    );
+    await store.sql.execute('ANALYZE residents');
+    const planOf = async (q: ResidentSearch) => {
+      const { sql, params } = residentSearchQuery(q);
+      return JSON.stringify(await store.sql.query(`EXPLAIN (FORMAT JSON) ${sql}`, params));
+    };
+    const frequent = await planOf({ municipality: '47201', text: '住民', limit: 20 });
+    expect(frequent).toMatch(/"Index Name":"residents_search"/);
+    expect(frequent).not.toMatch(/"Node Type":"Sort"/);
+    expect((await register.search({ municipality: '47201', text: '住民', limit: 20 })).map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => `P${String(i + 1).padStart(10, '0')}`));
+    expect(await planOf({ municipality: '47201', text: '住民 2999号', limit: 20 })).toMatch(/"Node Type":"Sort"/);
+  });
 });
