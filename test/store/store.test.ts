@@ -174,7 +174,7 @@ describe.each(kinds)('store on %s', (kind: StoreKind) => {
     }
   });
 
-  it.runIf(kind === 'postgres')('reads every page of one CRL from one snapshot (PostgreSQL)', async () => {
+  if (kind === 'postgres') it('reads every page of one CRL from one snapshot (PostgreSQL)', async () => {
     for (let i = 0; i < 6; i++) {
       await store.certificates.insert(cert('pref-13', (0xf000 + i).toString(16)));
       if (i < 5) await store.certificates.revoke('pref-13', (0xf000 + i).toString(16), 4000 + i, 1);
