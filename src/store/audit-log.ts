@@ -231,6 +231,42 @@ async function chainBatch(tx: SqlExecutor): Promise<number> {
   return inbox.length;
 }
 
+/** The head of the chain and whether the inbox holds anything (one row, also for an empty log). */
+const HEAD_AND_INBOX = `SELECT EXISTS (SELECT 1 FROM audit_inbox) AS pending, h.seq AS seq, h.hash AS hash
+  FROM (SELECT 1 AS one) x LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) h ON 1 = 1`;
+
+/**
+ * SQLite: links records into the chain inside the transaction of the change — one read of the head, one
+ * insert — instead of going through the inbox (an insert, then a read, an insert and a delete by the chain
+ * writer). SQLite's writers take turns anyway (BEGIN IMMEDIATE, across processes), so the head read here
+ * cannot move before the commit; a rolled-back change takes its records with it. Records still in the inbox
+ * (left by an earlier version) are chained first, so the chain keeps commit order. PostgreSQL keeps the
+ * inbox: there the head would serialise every writer of every process.
+ */
+export async function appendToChain(tx: SqlExecutor, entries: readonly AuditEntry[], at: number): Promise<void> {
+  if (entries.length === 0) return;
+  if (tx.dialect !== 'sqlite') throw new Error('appendToChain is for SQLite, whose writers take turns; PostgreSQL appends to the inbox');
+  let head = await tx.queryOne<{ pending: number; seq: number | null; hash: string | null }>(HEAD_AND_INBOX);
+  if (Number(head?.pending)) {
+    while ((await chainBatch(tx)) === CHAIN_BATCH);
+    head = await tx.queryOne(HEAD_AND_INBOX);
+  }
+  let seq = Number(head?.seq ?? 0);
+  let prev = head?.hash ?? GENESIS_HASH;
+  const values: (string | number)[] = [];
+  for (const e of entries) {
+    seq++;
+    const r = { seq, at, actor: storable(e.actor), action: storable(e.action), target: storable(e.target), details: canonicalJson(e.details ?? {}) };
+    const hash = recordHash(prev, r);
+    values.push(seq, at, r.actor, r.action, r.target, r.details, prev, hash);
+    prev = hash;
+  }
+  for (let i = 0; i < entries.length; i += 500) {
+    const n = Math.min(500, entries.length - i);
+    await tx.execute(`INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES ${rowsPlaceholders(n, 8)}`, values.slice(i * 8, (i + n) * 8));
+  }
+}
+
 /** Reading the log: listing, verifying the chain, the checkpoints. Reads chain what is pending first. */
 export class AuditLog {
   constructor(
