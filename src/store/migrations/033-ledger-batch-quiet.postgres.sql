@@ -2,7 +2,8 @@
 -- (docs/ca.md, "Group commit"). A NOTIFY makes PostgreSQL hold one cluster-wide lock from before the commit
 -- until after its WAL flush, so every notifying transaction of every process committed one after the other,
 -- each with a flush of its own: a batch of reservations alone — half of all batches — has nothing for the
--- status feed (the only listener) and now commits without it, sharing flushes with the others.
+-- status feed (the only listener) and now commits without it, sharing flushes with the others. The status
+-- feed's lock is taken after the certificates and audit records are written, just before its own insert.
 CREATE OR REPLACE FUNCTION jpki_ledger_apply(reserves jsonb, records jsonb, now_ms bigint) RETURNS jsonb
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -39,8 +40,6 @@ BEGIN
   SELECT coalesce(jsonb_agg(id), '[]'::jsonb) INTO stored FROM adv;
 
   IF jsonb_array_length(stored) > 0 THEN
-    -- The status feed: ids in commit order (see status-changes.ts), so its lock comes before the ids are drawn.
-    PERFORM pg_advisory_xact_lock(4242005);
     WITH kept AS (
       SELECT r, ord FROM jsonb_array_elements(records) WITH ORDINALITY AS t(r, ord)
        WHERE (r->>'ledgerId')::bigint IN (SELECT jsonb_array_elements_text(stored)::bigint)
@@ -50,12 +49,17 @@ BEGIN
              r->'cert'->>'cardId', r->'cert'->>'crlPartition', (r->'cert'->>'notBefore')::bigint, (r->'cert'->>'notAfter')::bigint,
              (r->'cert'->>'issuedAt')::bigint, decode(r->'cert'->>'der', 'hex')
         FROM kept ORDER BY ord
-    ), aud AS (
-      INSERT INTO audit_inbox (at, actor, action, target, details)
-      SELECT now_ms, r->'audit'->>'actor', r->'audit'->>'action', r->'audit'->>'target', r->'audit'->>'details' FROM kept ORDER BY ord
     )
+    INSERT INTO audit_inbox (at, actor, action, target, details)
+      SELECT now_ms, r->'audit'->>'actor', r->'audit'->>'action', r->'audit'->>'target', r->'audit'->>'details' FROM kept ORDER BY ord;
+    -- The status feed last: ids in commit order (see status-changes.ts), so its lock comes before the ids are
+    -- drawn — and is held from here to the end of the commit only, not across the certificates' inserts.
+    PERFORM pg_advisory_xact_lock(4242005);
     INSERT INTO certificate_status_changes (ca_id, serial, status, crl_partition, at)
-      SELECT r->'cert'->>'caId', r->'cert'->>'serial', 'issued', r->'cert'->>'crlPartition', now_ms FROM kept ORDER BY ord;
+      SELECT r->'cert'->>'caId', r->'cert'->>'serial', 'issued', r->'cert'->>'crlPartition', now_ms
+        FROM jsonb_array_elements(records) WITH ORDINALITY AS t(r, ord)
+       WHERE (r->>'ledgerId')::bigint IN (SELECT jsonb_array_elements_text(stored)::bigint)
+       ORDER BY ord;
     -- only a batch that changed the status feed tells its followers (the feed is the only one listening)
     PERFORM pg_notify('jpki_changes', '');
   END IF;
