@@ -5,7 +5,7 @@ import { toSqlParam, type Database, type Row, type SqlExecutor, type SqlValue } 
 import { StoreError } from './errors.js';
 
 /** Most transactions committed together by one group commit. */
-const MAX_GROUP = 64;
+const MAX_GROUP = 256;
 
 /** How often another process's commits are looked for (PRAGMA data_version). */
 const CHANGE_POLL_MS = 100;
@@ -150,6 +150,10 @@ export class SqliteDatabase implements Database {
         // One turn of the event loop first: work finishing meanwhile (signatures from the thread pool)
         // joins this commit instead of waiting for the next fsync.
         await new Promise((r) => setImmediate(r));
+        // One commit per fdatasync: what queues while one runs commits together once it is done. A commit
+        // made meanwhile would wait for the next fdatasync all the same, and every commit writes the pages it
+        // touched into the WAL again — many small commits cost far more than one large one.
+        while (this.walSync?.busy) await this.walSync.idle();
         const batch = this.pending.splice(0, MAX_GROUP);
         const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
         try {
@@ -284,6 +288,16 @@ export class WalSync {
       this.waiting.push({ resolve, reject });
       this.next();
     });
+  }
+
+  /** True while an fdatasync runs. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Resolves when the fdatasync under way (if any) has finished. */
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
   }
 
   /** The same, blocking (migrations, before the service runs). */

@@ -88,6 +88,31 @@ describe('SQLite transactions (FULL, WAL)', () => {
     await again.close();
   });
 
+  it('commits what queued while an fdatasync ran together once it is done: one commit, one more fdatasync', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'db.sqlite');
+    const db = new SqliteDatabase(path);
+    db.exec('CREATE TABLE t (x INTEGER)');
+    const held = heldSync();
+    (db as unknown as { walSync: WalSync }).walSync = new WalSync(`${path}-wal`, held.sync);
+    const ran: number[] = [];
+    const first = db.transaction(async (t) => (ran.push(1), t.execute('INSERT INTO t (x) VALUES (1)')));
+    for (let i = 0; i < 5 && held.calls.length === 0; i++) await tick();
+    expect(held.calls).toHaveLength(1);
+    const later = [2, 3, 4].map((x) => db.transaction(async (t) => (ran.push(x), t.execute('INSERT INTO t (x) VALUES (?)', [x]))));
+    await tick();
+    expect(ran).toEqual([1]); // not begun while the first commit's fdatasync runs
+    held.calls[0]!(null);
+    await first;
+    for (let i = 0; i < 5 && held.calls.length < 2; i++) await tick();
+    expect(ran).toEqual([1, 2, 3, 4]);
+    expect(held.calls).toHaveLength(2); // the three committed together, one fdatasync for them
+    held.calls[1]!(null);
+    await Promise.all(later);
+    expect(await db.query('SELECT x FROM t ORDER BY x')).toEqual([{ x: 1 }, { x: 2 }, { x: 3 }, { x: 4 }]);
+    await db.close();
+  });
+
   it('after a failed fdatasync the transaction and every later one fail', async () => {
     const dir = tempDir();
     const path = join(dir, 'db.sqlite');
