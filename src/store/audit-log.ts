@@ -7,10 +7,11 @@ import { rowsPlaceholders } from './database.js';
  * hash_n = SHA-256(hash_{n-1} ‖ canonical JSON of record n); changing, removing or reordering any record
  * breaks every later link, which `verify` reports as the first broken record.
  *
- * Writing is split in two so that the chain head does not serialise every state change (issue 12): a change
- * appends its record to the audit inbox in its own transaction — so a change without its record cannot
- * commit — and one writer at a time (`AuditChainer`) moves committed inbox records into the chain in
- * batches, a few milliseconds later. Signed checkpoints of the head (src/audit/) make a truncated or
+ * On PostgreSQL writing is split in two so that the chain head does not serialise every state change
+ * (issue 12): a change appends its record to the audit inbox in its own transaction — so a change without
+ * its record cannot commit — and one writer at a time (`AuditChainer`) moves committed inbox records into
+ * the chain in batches, up to ~100 ms later. On SQLite, whose writers take turns anyway, a change links its
+ * records into the chain in its own transaction (`appendToChain`). Signed checkpoints of the head (src/audit/) make a truncated or
  * re-hashed tail visible.
  */
 export interface AuditEntry {
