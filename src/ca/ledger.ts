@@ -25,8 +25,8 @@ type Tx = Scoped<'ledger' | 'certificates' | 'statusChanges' | 'recordAll'>;
 
 /** Most operations written by one transaction. */
 const MAX_BATCH = 256;
-/** Batches written at the same time on PostgreSQL (each on its own pooled connection). */
-const MAX_WRITING_POSTGRES = 3;
+/** Batches under way at the same time (PostgreSQL: each on its own pooled connection). */
+const MAX_WRITING = 3;
 
 /**
  * The hot path of the ledger: reservations and recordings of concurrent issuances written together — group
@@ -59,11 +59,12 @@ export class LedgerWriter {
   }
 
   /**
-   * Batches written at once: on PostgreSQL a batch is one statement on its own pooled connection, so a
-   * few overlap (their WAL flushes are shared by PostgreSQL's group commit); SQLite writes one at a time.
+   * Batches under way at once: on PostgreSQL a batch is one statement on its own pooled connection, so a
+   * few overlap (their WAL flushes are shared by PostgreSQL's group commit); on SQLite the next batch is
+   * written while the previous one waits for its fdatasync (the store's WalSync), and shares the next.
    */
   private get maxWriting(): number {
-    return this.store.ledger.batchesAlone ? MAX_WRITING_POSTGRES : 1;
+    return MAX_WRITING;
   }
 
   private push(op: Op): void {

@@ -7,10 +7,11 @@ import { rowsPlaceholders } from './database.js';
  * hash_n = SHA-256(hash_{n-1} ‖ canonical JSON of record n); changing, removing or reordering any record
  * breaks every later link, which `verify` reports as the first broken record.
  *
- * Writing is split in two so that the chain head does not serialise every state change (issue 12): a change
- * appends its record to the audit inbox in its own transaction — so a change without its record cannot
- * commit — and one writer at a time (`AuditChainer`) moves committed inbox records into the chain in
- * batches, a few milliseconds later. Signed checkpoints of the head (src/audit/) make a truncated or
+ * On PostgreSQL writing is split in two so that the chain head does not serialise every state change
+ * (issue 12): a change appends its record to the audit inbox in its own transaction — so a change without
+ * its record cannot commit — and one writer at a time (`AuditChainer`) moves committed inbox records into
+ * the chain in batches, up to ~100 ms later. On SQLite, whose writers take turns anyway, a change links its
+ * records into the chain in its own transaction (`appendToChain`). Signed checkpoints of the head (src/audit/) make a truncated or
  * re-hashed tail visible.
  */
 export interface AuditEntry {
@@ -145,7 +146,7 @@ export class AuditChainer {
 
   constructor(
     private readonly db: Database,
-    private readonly delayMs = 20,
+    private readonly delayMs = 100,
   ) {}
 
   request(): void {
@@ -169,7 +170,8 @@ export class AuditChainer {
         do {
           this.again = false;
           for (;;) {
-            const n = await this.db.transaction((tx) => chainBatch(tx));
+            // announce: false — nobody follows the chain, and a NOTIFY would queue this commit behind every other one
+            const n = await this.db.transaction((tx) => chainBatch(tx), { announce: false });
             total += n;
             if (n < CHAIN_BATCH) break;
           }
@@ -190,14 +192,22 @@ export class AuditChainer {
   }
 }
 
-/** One batch: the head, the oldest inbox records, linked and inserted, then removed from the inbox. */
+/**
+ * One batch: the head and the oldest inbox records (one query), linked, inserted and removed from the inbox
+ * (on PostgreSQL one statement per 500). With the lock and the commit that is four round trips a pass.
+ */
 async function chainBatch(tx: SqlExecutor): Promise<number> {
   if (tx.dialect === 'postgres') await tx.execute(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`);
-  const inbox = await tx.query<InboxRow>('SELECT * FROM audit_inbox ORDER BY id LIMIT ?', [CHAIN_BATCH]);
+  const inbox = await tx.query<InboxRow & { head_seq: number | null; head_hash: string | null }>(
+    `SELECT i.id, i.at, i.actor, i.action, i.target, i.details, h.seq AS head_seq, h.hash AS head_hash
+       FROM (SELECT * FROM audit_inbox ORDER BY id LIMIT ?) i
+       LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) h ON 1 = 1
+      ORDER BY i.id`,
+    [CHAIN_BATCH],
+  );
   if (inbox.length === 0) return 0;
-  const head = await tx.queryOne<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  let seq = Number(head?.seq ?? 0);
-  let prev = head?.hash ?? GENESIS_HASH;
+  let seq = Number(inbox[0]!.head_seq ?? 0);
+  let prev = inbox[0]!.head_hash ?? GENESIS_HASH;
   const values: (string | number)[] = [];
   for (const r of inbox) {
     seq++;
@@ -208,16 +218,54 @@ async function chainBatch(tx: SqlExecutor): Promise<number> {
   }
   for (let i = 0; i < inbox.length; i += 500) {
     const n = Math.min(500, inbox.length - i);
-    await tx.execute(
-      `INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES ${rowsPlaceholders(n, 8)}`,
-      values.slice(i * 8, (i + n) * 8),
-    );
-  }
-  for (let i = 0; i < inbox.length; i += 500) {
-    const ids = inbox.slice(i, i + 500).map((r) => Number(r.id));
-    await tx.execute(`DELETE FROM audit_inbox WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+    const ids = inbox.slice(i, i + n).map((r) => Number(r.id));
+    const insert = `INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES ${rowsPlaceholders(n, 8)}`;
+    // exactly the ids read: an id between them may belong to a transaction still open (not chained yet)
+    const remove = `DELETE FROM audit_inbox WHERE id IN (${ids.map(() => '?').join(', ')})`;
+    if (tx.dialect === 'postgres') {
+      await tx.execute(`WITH chained AS (${remove}) ${insert}`, [...ids, ...values.slice(i * 8, (i + n) * 8)]);
+    } else {
+      await tx.execute(insert, values.slice(i * 8, (i + n) * 8));
+      await tx.execute(remove, ids);
+    }
   }
   return inbox.length;
+}
+
+/** The head of the chain and whether the inbox holds anything (one row, also for an empty log). */
+const HEAD_AND_INBOX = `SELECT EXISTS (SELECT 1 FROM audit_inbox) AS pending, h.seq AS seq, h.hash AS hash
+  FROM (SELECT 1 AS one) x LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) h ON 1 = 1`;
+
+/**
+ * SQLite: links records into the chain inside the transaction of the change — one read of the head, one
+ * insert — instead of going through the inbox (an insert, then a read, an insert and a delete by the chain
+ * writer). SQLite's writers take turns anyway (BEGIN IMMEDIATE, across processes), so the head read here
+ * cannot move before the commit; a rolled-back change takes its records with it. Records still in the inbox
+ * (left by an earlier version) are chained first, so the chain keeps commit order. PostgreSQL keeps the
+ * inbox: there the head would serialise every writer of every process.
+ */
+export async function appendToChain(tx: SqlExecutor, entries: readonly AuditEntry[], at: number): Promise<void> {
+  if (entries.length === 0) return;
+  if (tx.dialect !== 'sqlite') throw new Error('appendToChain is for SQLite, whose writers take turns; PostgreSQL appends to the inbox');
+  let head = await tx.queryOne<{ pending: number; seq: number | null; hash: string | null }>(HEAD_AND_INBOX);
+  if (Number(head?.pending)) {
+    while ((await chainBatch(tx)) === CHAIN_BATCH);
+    head = await tx.queryOne(HEAD_AND_INBOX);
+  }
+  let seq = Number(head?.seq ?? 0);
+  let prev = head?.hash ?? GENESIS_HASH;
+  const values: (string | number)[] = [];
+  for (const e of entries) {
+    seq++;
+    const r = { seq, at, actor: storable(e.actor), action: storable(e.action), target: storable(e.target), details: canonicalJson(e.details ?? {}) };
+    const hash = recordHash(prev, r);
+    values.push(seq, at, r.actor, r.action, r.target, r.details, prev, hash);
+    prev = hash;
+  }
+  for (let i = 0; i < entries.length; i += 500) {
+    const n = Math.min(500, entries.length - i);
+    await tx.execute(`INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES ${rowsPlaceholders(n, 8)}`, values.slice(i * 8, (i + n) * 8));
+  }
 }
 
 /** Reading the log: listing, verifying the chain, the checkpoints. Reads chain what is pending first. */

@@ -38,12 +38,22 @@ export interface ReadSession {
   end(): Promise<void>;
 }
 
+/** How a transaction commits. */
+export interface TransactionOptions {
+  /**
+   * false: the commit is not announced to `onCommit` listeners (PostgreSQL: no NOTIFY). Only for writes no
+   * listener follows (the audit chain writer): on PostgreSQL every notifying commit holds the cluster-wide
+   * NOTIFY lock through its WAL flush, so notifying commits never share a flush and never overlap.
+   */
+  announce?: boolean;
+}
+
 export interface Database extends SqlExecutor {
   /**
    * Runs `fn` in one transaction: everything it writes commits together or not at all. Writers are
    * serialised (SQLite: BEGIN IMMEDIATE behind an in-process queue; PostgreSQL: row and advisory locks).
    */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Calls `listener` soon after any transaction commits, in this process or another one sharing the
    * database (PostgreSQL LISTEN/NOTIFY; SQLite PRAGMA data_version polling). Returns an unsubscribe function.

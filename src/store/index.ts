@@ -3,7 +3,7 @@ import { systemClock } from '../common/clock.js';
 import type { Database, SqlExecutor } from './database.js';
 import { migrate } from './migrate.js';
 import { StoreError } from './errors.js';
-import { AuditChainer, AuditInbox, AuditLog, type AuditEntry } from './audit-log.js';
+import { AuditChainer, AuditInbox, AuditLog, appendToChain, type AuditEntry } from './audit-log.js';
 import { LedgerRepository } from './ledger.js';
 import { RegisterEventOutcomeRepository } from './register-event-outcomes.js';
 import { AuthorityRepository } from './authorities.js';
@@ -149,6 +149,18 @@ export function scoped<K extends RepositoryName>(store: Store, names: readonly K
 
 export function repositories(sql: SqlExecutor, clock: Clock, chainer?: AuditChainer, inTransaction = false): Repositories {
   const inbox = new AuditInbox(sql);
+  const recordAll = async (entries: readonly AuditEntry[]): Promise<void> => {
+    if (entries.length === 0) return;
+    const at = clock.now().getTime();
+    if (sql.dialect === 'sqlite') {
+      // SQLite's writers take turns anyway: the records join the chain in the change's own transaction
+      if (inTransaction) await appendToChain(sql, entries, at);
+      else await (sql as Database).transaction((tx) => appendToChain(tx, entries, at));
+      return;
+    }
+    await inbox.appendAll(entries, at);
+    chainer?.request();
+  };
   return {
     sql,
     authorities: new AuthorityRepository(sql),
@@ -167,15 +179,8 @@ export function repositories(sql: SqlExecutor, clock: Clock, chainer?: AuditChai
     agencyApplications: new AgencyApplicationRepository(sql),
     // reads outside a transaction chain pending records first; inside one they must not wait for the writer
     audit: new AuditLog(sql, inTransaction ? undefined : chainer),
-    record: async (entry) => {
-      await inbox.append(entry, clock.now().getTime());
-      chainer?.request();
-    },
-    recordAll: async (entries) => {
-      if (entries.length === 0) return;
-      await inbox.appendAll(entries, clock.now().getTime());
-      chainer?.request();
-    },
+    record: (entry) => recordAll([entry]),
+    recordAll,
   };
 }
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { toSqlParam, type Database, type ReadSession, type Row, type SqlExecutor, type SqlValue } from './database.js';
+import { toSqlParam, type Database, type ReadSession, type Row, type SqlExecutor, type SqlValue, type TransactionOptions } from './database.js';
 import { StoreError } from './errors.js';
 
 /** The channel every committed write transaction notifies (delivered by PostgreSQL at COMMIT). */
@@ -181,8 +181,8 @@ export class PostgresDatabase implements Database {
     return this.executor.readSession!(planner);
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.inTransaction('BEGIN', fn, `SELECT pg_notify('${CHANGE_CHANNEL}', '')`);
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.inTransaction('BEGIN', fn, options.announce === false ? undefined : `SELECT pg_notify('${CHANGE_CHANNEL}', '')`);
   }
 
   /**
