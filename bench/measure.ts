@@ -30,6 +30,32 @@ export async function asyncRate(fn: () => Promise<unknown>, inFlight: number, ms
   return (n * 1000) / (performance.now() - t0);
 }
 
+/**
+ * Calls per second of each of `fns`, run in turns of `turnMs` (after 20 warm-up calls each) until each has run
+ * for `ms`: rates to be compared with one another (a ratio to a raw operation) then see the same load, which
+ * measured one after the other they do not on a shared machine. A function returning a promise is awaited.
+ */
+export async function interleavedRates(fns: readonly (() => unknown)[], ms: number, turnMs = 100): Promise<number[]> {
+  for (const fn of fns) for (let i = 0; i < 20; i++) await fn();
+  const calls = fns.map(() => 0);
+  const spent = fns.map(() => 0);
+  while (spent[0]! < ms) {
+    for (const [i, fn] of fns.entries()) {
+      const t0 = performance.now();
+      const end = t0 + turnMs;
+      let n = 0;
+      while (performance.now() < end) {
+        const r = fn();
+        if (r instanceof Promise) await r;
+        n++;
+      }
+      calls[i]! += n;
+      spent[i]! += performance.now() - t0;
+    }
+  }
+  return calls.map((n, i) => (n * 1000) / spent[i]!);
+}
+
 /** Prints rows as a Markdown table, the first row being the header. */
 export function markdownTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

@@ -119,10 +119,22 @@ describe('DER writer', () => {
       '2.16.840.1.101.3.4.2.1',
       '2.25.340282366920938463463374607431768211455',
       '1.3.6.1.4.1.4294967296.1',
+      // around the reader's switch from numbers to BigInt (arcs of 2^45 and more)
+      '1.2.35184372088831',
+      '1.2.35184372088832',
+      '2.35184372088751',
+      '2.35184372088752',
     ])('encodes %s as asn1js does and reads it back', (o) => {
       const enc = der.oid(o);
       expect(hex(enc)).toBe(hex(new asn1js.ObjectIdentifier({ value: o }).toBER()));
       expect(der.readOid(enc, der.readSingle(enc))).toBe(o);
+    });
+
+    it('reads arcs past 2^53 exactly, in any position (asn1js cannot encode them)', () => {
+      for (const o of ['1.2.9007199254740993.7', '2.9007199254741073', '1.3.6.1.4.1.18446744073709551617.1']) {
+        const enc = der.oid(o);
+        expect(der.readOid(enc, der.readSingle(enc))).toBe(o);
+      }
     });
 
     it('matches OpenSSL for large first arcs and large arcs', () => {

@@ -401,6 +401,37 @@ export function contentOf(buf: Uint8Array, t: Tlv): Uint8Array {
 /** Dotted text of an OBJECT IDENTIFIER TLV. */
 export function readOid(buf: Uint8Array, t: Tlv): string {
   if (t.tag !== TAG.OID) throw new DerError('expected an OBJECT IDENTIFIER', t.start);
+  return smallArcsOid(buf, t) ?? bigArcsOid(buf, t);
+}
+
+/**
+ * The common case in plain numbers (BigInt arithmetic made OIDs a visible part of reading a CMS): every arc
+ * below 2^45, so no shift leaves the safe integers. Undefined for anything else, which bigArcsOid reads — and
+ * rejects — exactly as before.
+ */
+function smallArcsOid(buf: Uint8Array, t: Tlv): string | undefined {
+  let out = '';
+  let v = 0;
+  let started = false;
+  let first = true;
+  for (let i = t.contentStart; i < t.end; i++) {
+    const b = buf[i]!;
+    if (!started && b === 0x80) return undefined;
+    started = true;
+    if (v >= 2 ** 38) return undefined;
+    v = v * 128 + (b & 0x7f);
+    if ((b & 0x80) === 0) {
+      if (first) out = v < 40 ? `0.${v}` : v < 80 ? `1.${v - 40}` : `2.${v - 80}`;
+      else out += `.${v}`;
+      first = false;
+      v = 0;
+      started = false;
+    }
+  }
+  return started || first ? undefined : out;
+}
+
+function bigArcsOid(buf: Uint8Array, t: Tlv): string {
   const arcs: bigint[] = [];
   let v = 0n;
   let started = false;

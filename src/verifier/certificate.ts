@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { AsnConvert, BitString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
@@ -22,6 +22,7 @@ import {
   type GeneralName,
   type Name,
 } from '@peculiar/asn1-x509';
+import { BoundedMap } from './memo.js';
 import { formatName, nameKey } from './names.js';
 
 /**
@@ -98,7 +99,11 @@ function serialHexOf(serial: ArrayBuffer): string {
   return Buffer.from(serial).toString('hex').toUpperCase();
 }
 
+let certificatesParsed = 0;
+
 export class ParsedCertificate {
+  /** Unique to this object in the process: a short key for the verifier's memos (its DER never changes). */
+  readonly id = ++certificatesParsed;
   readonly der: Buffer;
   readonly cert: Certificate;
   readonly tbs: Buffer;
@@ -116,6 +121,10 @@ export class ParsedCertificate {
   readonly extensions = new Map<string, { critical: boolean; value: Buffer }>();
   private decoded = new Map<string, unknown>();
   private key: KeyObject | undefined;
+  // Display forms, made once: every report and every reason names certificates, and formatting a Name is slow.
+  private texts: { subject?: string; issuer?: string; notBefore?: string; notAfter?: string } = {};
+  /** Key usage, key identifiers and OCSP URLs, derived once: path search and revocation ask on every verification. */
+  private derived: { keyUsage?: number | null; ski?: Buffer | null; aki?: Buffer | null; ocspUrls?: readonly string[] } = {};
 
   constructor(der: Uint8Array) {
     this.der = Buffer.from(der);
@@ -144,10 +153,17 @@ export class ParsedCertificate {
   }
 
   get subjectText(): string {
-    return formatName(this.subject);
+    return (this.texts.subject ??= formatName(this.subject));
   }
   get issuerText(): string {
-    return formatName(this.issuer);
+    return (this.texts.issuer ??= formatName(this.issuer));
+  }
+  /** notBefore / notAfter as ISO 8601 (the reports' form). */
+  get notBeforeIso(): string {
+    return (this.texts.notBefore ??= this.notBefore.toISOString());
+  }
+  get notAfterIso(): string {
+    return (this.texts.notAfter ??= this.notAfter.toISOString());
   }
   get version(): number {
     return this.cert.tbsCertificate.version;
@@ -188,19 +204,28 @@ export class ParsedCertificate {
   }
   /** keyUsage bits (KEY_USAGE flags), or undefined when the extension is absent. */
   get keyUsage(): number | undefined {
-    const ku = this.ext(OID.keyUsage, KeyUsage as unknown as new () => BitString);
-    return ku ? ku.toNumber() : undefined;
+    if (this.derived.keyUsage === undefined) {
+      const ku = this.ext(OID.keyUsage, KeyUsage as unknown as new () => BitString);
+      this.derived.keyUsage = ku ? ku.toNumber() : null;
+    }
+    return this.derived.keyUsage ?? undefined;
   }
   get extKeyUsage(): string[] | undefined {
     return this.ext(OID.extKeyUsage, ExtendedKeyUsage)?.map(String);
   }
   get subjectKeyId(): Buffer | undefined {
-    const v = this.ext(OID.subjectKeyIdentifier, SubjectKeyIdentifier);
-    return v ? Buffer.from(v.buffer) : undefined;
+    if (this.derived.ski === undefined) {
+      const v = this.ext(OID.subjectKeyIdentifier, SubjectKeyIdentifier);
+      this.derived.ski = v ? Buffer.from(v.buffer) : null;
+    }
+    return this.derived.ski ?? undefined;
   }
   get authorityKeyId(): Buffer | undefined {
-    const v = this.ext(OID.authorityKeyIdentifier, AuthorityKeyIdentifier);
-    return v?.keyIdentifier ? Buffer.from(v.keyIdentifier.buffer) : undefined;
+    if (this.derived.aki === undefined) {
+      const v = this.ext(OID.authorityKeyIdentifier, AuthorityKeyIdentifier);
+      this.derived.aki = v?.keyIdentifier ? Buffer.from(v.keyIdentifier.buffer) : null;
+    }
+    return this.derived.aki ?? undefined;
   }
   get subjectAltNames(): GeneralName[] {
     return this.ext(OID.subjectAltName, SubjectAlternativeName) ?? [];
@@ -231,9 +256,13 @@ export class ParsedCertificate {
   get freshestCrl(): DistributionPoint[] | undefined {
     return this.ext(OID.freshestCrl, FreshestCRL);
   }
-  get ocspUrls(): string[] {
-    const aia = this.ext(OID.authorityInfoAccess, AuthorityInfoAccessSyntax) ?? [];
-    return aia.filter((a) => a.accessMethod === OID.adOcsp && a.accessLocation.uniformResourceIdentifier).map((a) => a.accessLocation.uniformResourceIdentifier!);
+  /** The OCSP URLs of authorityInfoAccess, each once. */
+  get ocspUrls(): readonly string[] {
+    if (!this.derived.ocspUrls) {
+      const aia = this.ext(OID.authorityInfoAccess, AuthorityInfoAccessSyntax) ?? [];
+      this.derived.ocspUrls = Object.freeze([...new Set(aia.filter((a) => a.accessMethod === OID.adOcsp && a.accessLocation.uniformResourceIdentifier).map((a) => a.accessLocation.uniformResourceIdentifier!))]);
+    }
+    return this.derived.ocspUrls;
   }
 
   /** The public key; a DSA key without parameters takes its issuer's (RFC 3279 §2.3.2) via `inherit`. */
@@ -272,18 +301,10 @@ export class ParsedCertificate {
 }
 
 /** Parsed certificates by DER (one parse per certificate per process; the bridge path is parsed once). */
-const cache = new Map<string, ParsedCertificate>();
-const CACHE_MAX = 5000;
+const cache = new BoundedMap<string, ParsedCertificate>(5000);
 
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
-  const key = createHash('sha256').update(der).digest('base64');
-  let c = cache.get(key);
-  if (!c) {
-    c = new ParsedCertificate(der);
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-    cache.set(key, c);
-  }
-  return c;
+  return cache.get(hash('sha256', der, 'base64'), () => new ParsedCertificate(der));
 }
 
 export function toArrayBuffer(u: Uint8Array): ArrayBuffer {

@@ -9,6 +9,7 @@ import { readOid, readSingle, readTime, TAG } from '../pki/der.js';
 import { PkiError } from '../pki/errors.js';
 import { KEY_USAGE, parseCertificate, toArrayBuffer, type ParsedCertificate } from './certificate.js';
 import { algorithmName, hashName, verifySignatureWith } from './signatures.js';
+import { BoundedMap } from './memo.js';
 import { nameKey } from './names.js';
 import type { ReasonCode } from './types.js';
 
@@ -26,6 +27,7 @@ export interface CmsCheck {
   signingTime: Date | null;
   mode: 'detached' | 'enveloping' | null;
   algorithm: string | null;
+  /** The content the signature was checked over: a view of the bytes given, not a copy. */
   content: Buffer | null;
 }
 
@@ -33,9 +35,10 @@ export class MalformedCms extends Error {}
 
 const MAX_BYTES = 16 * 1024 * 1024;
 
+/** DER as given (a view: nothing here writes to it, and the message can be large), or PEM decoded. */
 function pemToDer(input: Uint8Array): Buffer {
-  const text = Buffer.from(input.subarray(0, 64)).toString('latin1');
-  if (!text.includes('-----BEGIN')) return Buffer.from(input);
+  const bytes = view(input);
+  if (!bytes.subarray(0, 64).includes('-----BEGIN', 0, 'latin1')) return bytes;
   const m = /-----BEGIN (?:CMS|PKCS7)-----([\s\S]*?)-----END (?:CMS|PKCS7)-----/.exec(Buffer.from(input).toString('latin1'));
   if (!m) throw new MalformedCms('a PEM file without a CMS or PKCS7 block');
   return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
@@ -103,21 +106,16 @@ function readEnvelope(der: Buffer): SignedDataView {
 }
 
 /** Comparison keys of the issuer names signers give (a handful of CAs, asked again and again). */
-const issuerKeys = new Map<string, string>();
+const issuerKeys = new BoundedMap<string, string>(1000);
 
 function issuerKeyOf(issuer: Uint8Array): string {
-  const id = Buffer.from(issuer.buffer, issuer.byteOffset, issuer.byteLength).toString('latin1');
-  let key = issuerKeys.get(id);
-  if (key === undefined) {
+  return issuerKeys.get(Buffer.from(issuer.buffer, issuer.byteOffset, issuer.byteLength).toString('latin1'), () => {
     try {
-      key = nameKey(AsnConvert.parse(issuer, Name));
+      return nameKey(AsnConvert.parse(issuer, Name));
     } catch (e) {
       throw new MalformedCms(`the signer's issuer is not a Name: ${(e as Error).message}`);
     }
-    if (issuerKeys.size >= 1000) issuerKeys.delete(issuerKeys.keys().next().value!);
-    issuerKeys.set(id, key);
-  }
-  return key;
+  });
 }
 
 function findSigner(si: SignerInfoView, certs: ParsedCertificate[]): ParsedCertificate | undefined {
@@ -137,7 +135,6 @@ const algorithmIdentifier = (a: AlgorithmView) => new AlgorithmIdentifier({ algo
 
 export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefined): CmsCheck {
   const out: CmsCheck = { problems: [], certificates: [], signingTime: null, mode: null, algorithm: null, content: null };
-  const problem = (code: ReasonCode, message: string) => out.problems.push({ code, message });
   if (input.length === 0 || input.length > MAX_BYTES) throw new MalformedCms(`a signature of ${input.length} bytes is not one this verifier accepts`);
   const sd = readEnvelope(pemToDer(input));
   for (const der of sd.certificates) {
@@ -151,13 +148,13 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
   if (embedded && detachedContent) {
     out.mode = 'enveloping';
     content = embedded;
-    if (!embedded.equals(detachedContent)) problem('content-altered', 'the content given differs from the content the signature carries');
+    if (!embedded.equals(detachedContent)) problem(out, 'content-altered', 'the content given differs from the content the signature carries');
   } else if (embedded) {
     out.mode = 'enveloping';
     content = embedded;
   } else if (detachedContent) {
     out.mode = 'detached';
-    content = Buffer.from(detachedContent);
+    content = view(detachedContent);
   } else throw new MalformedCms('the signature is detached and no content was given to check it against');
   out.content = content;
 
@@ -173,33 +170,24 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
   let signedBytes: Buffer;
   if (si.signedAttrs) {
     const signedAttrs = si.signedAttrs;
-    const attr = (type: string) => {
-      let found: Uint8Array[] | undefined;
-      for (const a of signedAttrs.attributes) {
-        if (a.oid !== type) continue;
-        if (found || a.values.length !== 1) throw new MalformedCms(`the signed attribute ${type} appears more than once`);
-        found = a.values;
-      }
-      return found ? Buffer.from(found[0]!) : undefined;
-    };
-    const ct = attr(id_contentType);
+    const ct = signedAttribute(signedAttrs.attributes, id_contentType);
     if (!ct) throw new MalformedCms('the signed attributes lack content-type');
-    if (objectId(ct) !== sd.eContentType) problem('signature', 'the signed content-type differs from the content\u2019s type');
-    const md = attr(id_messageDigest);
+    if (objectId(ct) !== sd.eContentType) problem(out, 'signature', 'the signed content-type differs from the content\u2019s type');
+    const md = signedAttribute(signedAttrs.attributes, id_messageDigest);
     if (!md) throw new MalformedCms('the signed attributes lack message-digest');
-    if (!octets(md).equals(createHash(hash).update(content).digest())) problem('content-altered', 'the content is not what was signed (message digest differs)');
-    const st = attr(id_signingTime);
+    if (!octets(md).equals(createHash(hash).update(content).digest())) problem(out, 'content-altered', 'the content is not what was signed (message digest differs)');
+    const st = signedAttribute(signedAttrs.attributes, id_signingTime);
     if (st) out.signingTime = timeOf(st);
-    const scv2 = attr(OID_SIGNING_CERTIFICATE_V2);
+    const scv2 = signedAttribute(signedAttrs.attributes, OID_SIGNING_CERTIFICATE_V2);
     if (scv2) {
       const first = signingCertificate(scv2);
       const h = first?.hashOid ? hashName(first.hashOid) : 'sha256';
       if (!first || !h || !first.certHash.equals(certificateHash(signer, h)))
-        problem('signature', 'signing-certificate-v2 names another certificate than the one that signed');
+        problem(out, 'signature', 'signing-certificate-v2 names another certificate than the one that signed');
     }
     signedBytes = signedAttrs.der;
   } else {
-    if (sd.eContentType !== '1.2.840.113549.1.7.1') problem('signature', 'no signed attributes, yet the content is not id-data');
+    if (sd.eContentType !== '1.2.840.113549.1.7.1') problem(out, 'signature', 'no signed attributes, yet the content is not id-data');
     signedBytes = content;
   }
   let key;
@@ -209,10 +197,10 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
     throw new MalformedCms((e as Error).message);
   }
   if (!verifySignatureWith(signatureAlgorithm, signedBytes, si.signature, key, digestOid))
-    problem('signature', `the signature does not verify with the key of ${signer.subjectText}`);
+    problem(out, 'signature', `the signature does not verify with the key of ${signer.subjectText}`);
   const ku = signer.keyUsage;
   if (ku !== undefined && !(ku & (KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation)))
-    problem('key-usage', `the key of ${signer.subjectText} is not for signatures (keyUsage lacks digitalSignature and nonRepudiation)`);
+    problem(out, 'key-usage', `the key of ${signer.subjectText} is not for signatures (keyUsage lacks digitalSignature and nonRepudiation)`);
   return out;
 }
 
@@ -220,17 +208,12 @@ export function checkCms(input: Uint8Array, detachedContent: Uint8Array | undefi
  * signing-certificate-v2's first ESSCertIDv2 (hash algorithm, hash), read with the typed schema once per value:
  * a signer sends the same value with every message, and the schema's GeneralNames make it the slowest part.
  */
-const signingCertificates = new Map<string, { hashOid: string | undefined; certHash: Buffer } | null>();
+const signingCertificates = new BoundedMap<string, { hashOid: string | undefined; certHash: Buffer } | null>(1000);
 function signingCertificate(value: Buffer): { hashOid: string | undefined; certHash: Buffer } | null {
-  const id = value.toString('latin1');
-  let v = signingCertificates.get(id);
-  if (v === undefined) {
+  return signingCertificates.get(value.toString('latin1'), () => {
     const first = AsnConvert.parse(value, SigningCertificateV2).certs[0];
-    v = first ? { hashOid: first.hashAlgorithm?.algorithm, certHash: Buffer.from(first.certHash.buffer) } : null;
-    if (signingCertificates.size >= 1000) signingCertificates.delete(signingCertificates.keys().next().value!);
-    signingCertificates.set(id, v);
-  }
-  return v;
+    return first ? { hashOid: first.hashAlgorithm?.algorithm, certHash: Buffer.from(first.certHash.buffer) } : null;
+  });
 }
 
 /** The signer certificate's hash for signing-certificate-v2, once per certificate and hash. */
@@ -241,6 +224,26 @@ function certificateHash(c: ParsedCertificate, hash: string): Buffer {
   let h = m.get(hash);
   if (!h) m.set(hash, (h = createHash(hash).update(c.der).digest()));
   return h;
+}
+
+function problem(out: CmsCheck, code: ReasonCode, message: string): void {
+  out.problems.push({ code, message });
+}
+
+/** The one value of a signed attribute, or undefined; an attribute twice (or with several values) is malformed. */
+function signedAttribute(attributes: readonly { oid: string; values: Uint8Array[] }[], type: string): Buffer | undefined {
+  let found: Uint8Array[] | undefined;
+  for (const a of attributes) {
+    if (a.oid !== type) continue;
+    if (found || a.values.length !== 1) throw new MalformedCms(`the signed attribute ${type} appears more than once`);
+    found = a.values;
+  }
+  return found ? view(found[0]!) : undefined;
+}
+
+/** The same bytes as a Buffer, not copied. */
+function view(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 /** message-digest's value: `MessageDigest ::= OCTET STRING`. */

@@ -72,7 +72,11 @@ export function generalNameKeys(names: readonly GeneralName[]): string[] {
   return out;
 }
 
+let crlsParsed = 0;
+
 export class ParsedCrl {
+  /** Unique to this object in the process: a short key for the verifier's memos (its DER never changes). */
+  readonly id = ++crlsParsed;
   readonly der: Buffer;
   readonly list: CertificateList;
   readonly tbs: Buffer;
@@ -89,7 +93,8 @@ export class ParsedCrl {
   readonly freshest: DistributionPoint[];
   readonly unknownCritical: string[];
   readonly fingerprint: string;
-  private readonly entries = new Map<string, CrlEntry>();
+  /** By certificate issuer (name key), then serial: both strings a certificate already holds, so no key is built per lookup. */
+  private readonly entries = new Map<string, Map<string, CrlEntry>>();
 
   constructor(der: Uint8Array) {
     this.der = Buffer.from(der);
@@ -129,7 +134,9 @@ export class ParsedCrl {
             if (dn?.directoryName) entryIssuer = nameKey(dn.directoryName);
           } else if (e.critical && !KNOWN_ENTRY_EXTENSIONS.has(e.extnID)) unknown.push(`entry ${e.extnID}`);
         }
-        this.entries.set(`${entryIssuer}|${Buffer.from(r.userCertificate).toString('hex').toUpperCase()}`, { revokedAt: r.revocationDate.getTime(), reason });
+        let byIssuer = this.entries.get(entryIssuer);
+        if (!byIssuer) this.entries.set(entryIssuer, (byIssuer = new Map()));
+        byIssuer.set(Buffer.from(r.userCertificate).toString('hex').toUpperCase(), { revokedAt: r.revocationDate.getTime(), reason });
       }
       this.crlNumber = crlNumber;
       this.deltaBase = deltaBase;
@@ -153,6 +160,6 @@ export class ParsedCrl {
 
   /** The entry for a certificate (by its issuer's name key and serial hex). */
   entry(certIssuerKey: string, serialHex: string): CrlEntry | undefined {
-    return this.entries.get(`${certIssuerKey}|${serialHex}`);
+    return this.entries.get(certIssuerKey)?.get(serialHex);
   }
 }

@@ -63,13 +63,35 @@ function responderIs(basic: BasicOCSPResponse, c: ParsedCertificate): boolean {
   return false;
 }
 
-/** Checks one response about `cert` (issued by `issuer`) at time `at`. */
-export function checkOcspResponse(der: Uint8Array, cert: ParsedCertificate, issuer: ParsedCertificate, at: Date, signatures: SignatureCache): OcspOutcome {
+/**
+ * What one response says about one certificate, with every check that does not depend on the time done: a
+ * function of the response's bytes and the two certificates, so it can be kept while the bytes are (the
+ * verifier's revocation cache), and `outcomeAt` applies the time checks on every use.
+ */
+export type OcspFacts =
+  /** Unreadable, about another certificate, or refused whatever the time. */
+  | { kind: 'settled'; outcome: OcspOutcome }
+  | {
+      kind: 'signed';
+      /** A delegated responder's certificate: valid at the time, or the response is unusable. */
+      responder?: ParsedCertificate;
+      /** Why the response is refused once the responder passes (its signature, its data). */
+      refused?: string;
+      status: 'good' | 'revoked' | 'unknown';
+      revokedAt?: Date;
+      reason?: number;
+      thisUpdate: Date;
+      nextUpdate?: Date;
+    };
+
+/** The checks of one response about `cert` (issued by `issuer`) that hold at any time; `outcomeAt` does the rest. */
+export function examineOcspResponse(der: Uint8Array, cert: ParsedCertificate, issuer: ParsedCertificate, signatures: SignatureCache): OcspFacts {
+  const settle = (outcome: OcspOutcome): OcspFacts => ({ kind: 'settled', outcome });
   let basic: BasicOCSPResponse;
   try {
     basic = parseBasicResponse(der);
   } catch (e) {
-    return { kind: 'unusable', why: `the OCSP response cannot be used: ${(e as Error).message}` };
+    return settle({ kind: 'unusable', why: `the OCSP response cannot be used: ${(e as Error).message}` });
   }
   let single;
   let otherOnly = true;
@@ -81,9 +103,10 @@ export function checkOcspResponse(der: Uint8Array, cert: ParsedCertificate, issu
     }
     if (m === 'no') otherOnly = false;
   }
-  if (!single) return otherOnly ? { kind: 'not-for-this' } : { kind: 'unusable', why: 'the OCSP response names another issuer (issuer name or key hash)' };
+  if (!single) return settle(otherOnly ? { kind: 'not-for-this' } : { kind: 'unusable', why: 'the OCSP response names another issuer (issuer name or key hash)' });
   // the signer: the issuer, or a delegated responder certificate from the issuer
   let signer: ParsedCertificate | undefined;
+  let responder: ParsedCertificate | undefined;
   if (responderIs(basic, issuer)) signer = issuer;
   else {
     for (const c of basic.certs ?? []) {
@@ -94,28 +117,42 @@ export function checkOcspResponse(der: Uint8Array, cert: ParsedCertificate, issu
         continue;
       }
       if (!responderIs(basic, rc)) continue;
-      if (rc.issuerKey !== issuer.subjectKey || !signatures.check(rc, issuer)) return { kind: 'unusable', why: `the OCSP responder certificate ${rc.subjectText} is not signed by ${issuer.subjectText}` };
-      if (!(rc.extKeyUsage ?? []).includes(OID.kpOcspSigning)) return { kind: 'unusable', why: `the OCSP responder certificate ${rc.subjectText} lacks id-kp-OCSPSigning` };
-      if (at < rc.notBefore || at > rc.notAfter) return { kind: 'unusable', why: `the OCSP responder certificate ${rc.subjectText} is not valid at the time` };
-      signer = rc;
+      if (rc.issuerKey !== issuer.subjectKey || !signatures.check(rc, issuer)) return settle({ kind: 'unusable', why: `the OCSP responder certificate ${rc.subjectText} is not signed by ${issuer.subjectText}` });
+      if (!(rc.extKeyUsage ?? []).includes(OID.kpOcspSigning)) return settle({ kind: 'unusable', why: `the OCSP responder certificate ${rc.subjectText} lacks id-kp-OCSPSigning` });
+      signer = responder = rc;
       break;
     }
   }
-  if (!signer) return { kind: 'unusable', why: 'the OCSP response is signed by neither the issuer nor a responder it authorised (responderID)' };
-  if (!basic.tbsResponseDataRaw) return { kind: 'unusable', why: 'the OCSP response has no data' };
+  if (!signer) return settle({ kind: 'unusable', why: 'the OCSP response is signed by neither the issuer nor a responder it authorised (responderID)' });
+  const st = single.certStatus;
+  const facts: OcspFacts = {
+    kind: 'signed',
+    ...(responder ? { responder } : {}),
+    status: st.revoked ? 'revoked' : st.good !== undefined ? 'good' : 'unknown',
+    ...(st.revoked ? { revokedAt: st.revoked.revocationTime, reason: st.revoked.revocationReason?.reason } : {}),
+    thisUpdate: single.thisUpdate,
+    ...(single.nextUpdate ? { nextUpdate: single.nextUpdate } : {}),
+  };
+  if (!basic.tbsResponseDataRaw) return { ...facts, refused: 'the OCSP response has no data' };
   let key;
   try {
     key = signer.publicKey();
   } catch (e) {
-    return { kind: 'unusable', why: (e as Error).message };
+    return { ...facts, refused: (e as Error).message };
   }
-  if (!verifySignatureWith(basic.signatureAlgorithm, Buffer.from(basic.tbsResponseDataRaw), Buffer.from(basic.signature), key)) return { kind: 'unusable', why: 'the signature on the OCSP response does not verify' };
-  const thisUpdate = single.thisUpdate;
-  const nextUpdate = single.nextUpdate;
+  if (!verifySignatureWith(basic.signatureAlgorithm, Buffer.from(basic.tbsResponseDataRaw), Buffer.from(basic.signature), key)) return { ...facts, refused: 'the signature on the OCSP response does not verify' };
+  return facts;
+}
+
+/** The time checks (the responder's validity, thisUpdate, nextUpdate) at `at`, then the status. */
+export function outcomeAt(f: OcspFacts, at: Date): OcspOutcome {
+  if (f.kind === 'settled') return f.outcome;
+  const rc = f.responder;
+  if (rc && (at < rc.notBefore || at > rc.notAfter)) return { kind: 'unusable', why: `the OCSP responder certificate ${rc.subjectText} is not valid at the time` };
+  if (f.refused) return { kind: 'unusable', why: f.refused };
+  const { thisUpdate, nextUpdate } = f;
   if (thisUpdate.getTime() > at.getTime() + 5 * 60_000) return { kind: 'unusable', why: `the OCSP response is from after the validation time (thisUpdate ${thisUpdate.toISOString()})` };
   if (nextUpdate && nextUpdate < at) return { kind: 'unusable', why: `the OCSP response is stale (nextUpdate ${nextUpdate.toISOString()})` };
-  const st = single.certStatus;
-  if (st.revoked) return { kind: 'status', status: 'revoked', revokedAt: st.revoked.revocationTime, reason: st.revoked.revocationReason?.reason, thisUpdate, nextUpdate };
-  if (st.good !== undefined) return { kind: 'status', status: 'good', thisUpdate, nextUpdate };
-  return { kind: 'status', status: 'unknown', thisUpdate, nextUpdate };
+  if (f.status === 'revoked') return { kind: 'status', status: 'revoked', revokedAt: f.revokedAt, reason: f.reason, thisUpdate, nextUpdate };
+  return { kind: 'status', status: f.status, thisUpdate, nextUpdate };
 }

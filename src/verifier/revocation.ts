@@ -1,7 +1,8 @@
-import type { DistributionPoint } from '@peculiar/asn1-x509';
+import type { DistributionPoint, DistributionPointName } from '@peculiar/asn1-x509';
 import { KEY_USAGE, type ParsedCertificate } from './certificate.js';
 import { distributionPointNames, generalNameKeys, MalformedCrl, ParsedCrl, REASON_NAMES, REMOVE_FROM_CRL } from './crl.js';
-import { checkOcspResponse, ocspRequest } from './ocsp.js';
+import { BoundedMap } from './memo.js';
+import { examineOcspResponse, ocspRequest, outcomeAt, type OcspFacts, type OcspOutcome } from './ocsp.js';
 import { verifySignatureWith } from './signatures.js';
 import type { RevocationFetcher, RevocationOptions } from './types.js';
 import type { SignatureCache } from './validate.js';
@@ -32,16 +33,22 @@ interface Cached<T> {
   until: number;
 }
 
+/** A fetched OCSP answer: its time-independent checks done once, the time checks redone on every use. */
+type FetchedOcsp = { facts: OcspFacts } | { error: string };
+
 export class RevocationChecker {
   private readonly crls: ParsedCrl[] = [];
-  private readonly fetchedCrls = new Map<string, Cached<ParsedCrl | Error>>();
-  private readonly ocspCache = new Map<string, Cached<CertStatus>>();
+  private readonly fetchedCrls = new BoundedMap<string, Cached<ParsedCrl | Error>>(1000);
+  private readonly ocspCache = new BoundedMap<string, Cached<FetchedOcsp>>(10_000);
   private readonly given: ParsedCrl[] = [];
-  private readonly givenOcsp: Uint8Array[];
+  /** Copies: the facts kept about them hold for these bytes. */
+  private readonly givenOcsp: Buffer[];
+  /** Facts of the responses handed in, by (response index, certificate, issuer). */
+  private readonly givenOcspFacts = new BoundedMap<string, OcspFacts>(10_000);
   private readonly fetcher: RevocationFetcher | undefined;
   private readonly timeoutMs: number;
-  /** CRL fingerprint + signer → whether the signature verifies (a cached ARL is checked once). */
-  private readonly crlSignatures = new Map<string, boolean>();
+  /** CRL + signer (+ DSA parameters' source) → whether the signature verifies (a cached ARL is checked once). */
+  private readonly crlSignatures = new BoundedMap<string, boolean>(10_000);
 
   constructor(
     private readonly o: RevocationOptions,
@@ -55,7 +62,7 @@ export class RevocationChecker {
         /* a broken CRL is no information */
       }
     }
-    this.givenOcsp = [...(o.ocspResponses ?? [])];
+    this.givenOcsp = (o.ocspResponses ?? []).map((der) => Buffer.from(der));
     this.fetcher = o.fetcher;
     this.timeoutMs = o.timeoutMs ?? 5000;
     void this.crls;
@@ -84,7 +91,7 @@ export class RevocationChecker {
 
   private async crlAt(url: string): Promise<ParsedCrl | Error> {
     const now = this.now().getTime();
-    const hit = this.fetchedCrls.get(url);
+    const hit = this.fetchedCrls.peek(url);
     if (hit && hit.until > now) return hit.value;
     let value: ParsedCrl | Error;
     try {
@@ -109,36 +116,35 @@ export class RevocationChecker {
 
   private async ocspStatus(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date, notes: string[]): Promise<CertStatus | undefined> {
     // responses handed in first (stapled, or from a file)
-    for (const der of this.givenOcsp) {
-      const r = checkOcspResponse(der, cert, issuer, at, this.signatures);
+    for (const [i, der] of this.givenOcsp.entries()) {
+      const facts = this.givenOcspFacts.get(`${i}|${cert.id}|${issuer.id}`, () => examineOcspResponse(der, cert, issuer, this.signatures));
+      const r = outcomeAt(facts, at);
       if (r.kind === 'not-for-this') continue;
       if (r.kind === 'unusable') return { status: 'undetermined', why: r.why, defect: true };
       if (r.status === 'good') return { status: 'good', source: 'ocsp', nextUpdate: r.nextUpdate };
       if (r.status === 'revoked') return { status: 'revoked', source: 'ocsp', revokedAt: r.revokedAt!, reason: REASON_NAMES[r.reason ?? 0] ?? 'unspecified' };
     }
     if (!this.fetcher) return undefined;
-    const urls = [...new Set([...(this.o.ocspResponder ? [this.o.ocspResponder] : []), ...cert.ocspUrls])];
+    const urls = this.o.ocspResponder ? [...new Set([this.o.ocspResponder, ...cert.ocspUrls])] : cert.ocspUrls;
+    if (urls.length === 0) return undefined;
     const now = this.now().getTime();
     for (const url of urls) {
-      const key = `${url}|${cert.fingerprint}|${issuer.fingerprint}`;
-      const hit = this.ocspCache.get(key);
-      if (hit && hit.until > now) {
-        if (hit.value.status !== 'undetermined') return hit.value;
-        notes.push(hit.value.why);
-        continue;
-      }
+      const key = `${url}|${cert.fingerprint}|${issuer.fingerprint}`; // by bytes: a certificate parsed again keeps its answer
+      let entry = this.ocspCache.peek(key);
       let result: CertStatus;
-      try {
-        const der = await this.fetch(url, ocspRequest(cert, issuer));
-        const r = checkOcspResponse(der, cert, issuer, at, this.signatures);
-        if (r.kind === 'status' && r.status === 'good') result = { status: 'good', source: 'ocsp', url, nextUpdate: r.nextUpdate };
-        else if (r.kind === 'status' && r.status === 'revoked') result = { status: 'revoked', source: 'ocsp', url, revokedAt: r.revokedAt!, reason: REASON_NAMES[r.reason ?? 0] ?? 'unspecified' };
-        else result = { status: 'undetermined', why: r.kind === 'unusable' ? r.why : `OCSP ${url} does not know the certificate` };
-        const until = result.status === 'undetermined' ? now + 30_000 : Math.min(r.kind === 'status' && r.nextUpdate ? r.nextUpdate.getTime() : now + 60_000, now + 24 * 3600_000);
-        this.ocspCache.set(key, { value: result, until });
-      } catch (e) {
-        result = { status: 'undetermined', why: `OCSP ${url}: ${(e as Error).message}` };
-        this.ocspCache.set(key, { value: result, until: now + 30_000 });
+      if (entry && entry.until > now) result = 'error' in entry.value ? { status: 'undetermined', why: entry.value.error } : ocspCertStatus(outcomeAt(entry.value.facts, at), url);
+      else {
+        try {
+          const facts = examineOcspResponse(await this.fetch(url, ocspRequest(cert, issuer)), cert, issuer, this.signatures);
+          const r = outcomeAt(facts, at);
+          result = ocspCertStatus(r, url);
+          const until = result.status === 'undetermined' ? now + 30_000 : Math.min(r.kind === 'status' && r.nextUpdate ? r.nextUpdate.getTime() : now + 60_000, now + 24 * 3600_000);
+          entry = { value: { facts }, until };
+        } catch (e) {
+          result = { status: 'undetermined', why: `OCSP ${url}: ${(e as Error).message}` };
+          entry = { value: { error: result.why }, until: now + 30_000 };
+        }
+        this.ocspCache.set(key, entry);
       }
       if (result.status !== 'undetermined') return result;
       notes.push(result.why);
@@ -165,12 +171,10 @@ export class RevocationChecker {
     let lastUrl: string | undefined;
     let nextUpdate: Date | undefined;
     const why: string[] = [...notes];
-    for (const dp of dps) {
+    for (const [index, dp] of dps.entries()) {
       if (reasonsMask === ALL_REASONS) break;
-      const dpIssuerNames = dp.cRLIssuer ? generalNameKeys(dp.cRLIssuer) : [];
-      const dpNames = distributionPointNames(dp.distributionPoint, dp.cRLIssuer?.find((g) => g.directoryName)?.directoryName ?? cert.issuer);
-      const urls = dpNames.filter((n) => n.startsWith('uri:')).map((n) => n.slice(4));
-      const freshestUrls = (cert.freshestCrl ?? []).flatMap((f) => distributionPointNames(f.distributionPoint, cert.issuer)).filter((n) => n.startsWith('uri:')).map((n) => n.slice(4));
+      const { dpIssuerNames, dpNames, urls } = pointNames(cert, index, dp);
+      const freshestUrls = freshestUrlsOf(cert);
       const { crls, errors } = await this.crlsFor(urls);
       why.push(...errors);
       for (const { crl, url } of crls) {
@@ -184,7 +188,7 @@ export class RevocationChecker {
         const idp = crl.idp;
         if (idp) {
           if (idp.distributionPoint) {
-            const idpNames = distributionPointNames(idp.distributionPoint, crl.issuer);
+            const idpNames = crlPointNames(crl, idp.distributionPoint);
             const against = dp.distributionPoint ? dpNames : dp.cRLIssuer ? dpIssuerNames : [];
             if (!idpNames.some((n) => against.includes(n))) continue;
           }
@@ -210,9 +214,10 @@ export class RevocationChecker {
         const signer = await this.findSigner(crl, issuer, crlSigner, why, dsaParamsFrom);
         if (!signer) continue;
         // delta (g)
-        const deltaUrls = [...freshestUrls, ...crl.freshest.flatMap((f) => distributionPointNames(f.distributionPoint, crl.issuer)).filter((n) => n.startsWith('uri:')).map((n) => n.slice(4))];
+        const deltaUrls = [...freshestUrls, ...crlFreshestUrls(crl)];
         const pool = deltaUrls.length ? (await this.crlsFor(deltaUrls)).crls : crls;
         const delta = pool
+          .filter((p) => p.crl.isDelta)
           .map((p) => p.crl)
           .filter(
             (d) =>
@@ -243,14 +248,7 @@ export class RevocationChecker {
 
   /** `dsaParamsFrom`: where a DSA key without parameters takes them (RFC 3279 §2.3.2). */
   private crlSignedBy(crl: ParsedCrl, signer: ParsedCertificate, dsaParamsFrom?: ParsedCertificate): boolean {
-    const key = `${crl.fingerprint}|${signer.fingerprint}|${dsaParamsFrom?.fingerprint ?? ''}`;
-    let ok = this.crlSignatures.get(key);
-    if (ok === undefined) {
-      ok = this.checkCrlSignature(crl, signer, dsaParamsFrom);
-      if (this.crlSignatures.size > 10_000) this.crlSignatures.clear();
-      this.crlSignatures.set(key, ok);
-    }
-    return ok;
+    return this.crlSignatures.get(`${crl.id}|${signer.id}|${dsaParamsFrom?.id ?? ''}`, () => this.checkCrlSignature(crl, signer, dsaParamsFrom));
   }
 
   private checkCrlSignature(crl: ParsedCrl, signer: ParsedCertificate, dsaParamsFrom?: ParsedCertificate): boolean {
@@ -263,18 +261,79 @@ export class RevocationChecker {
   }
 
   private async findSigner(crl: ParsedCrl, issuer: ParsedCertificate, check: CrlSignerCheck, why: string[], dsaParamsFrom?: ParsedCertificate): Promise<ParsedCertificate | undefined> {
-    const keyUsageOk = (c: ParsedCertificate) => c.keyUsage === undefined || (c.keyUsage & KEY_USAGE.cRLSign) !== 0;
     if (issuer.subjectKey === crl.issuerKey && this.crlSignedBy(crl, issuer, dsaParamsFrom)) {
-      if (keyUsageOk(issuer)) return issuer;
+      if (maySignCrls(issuer)) return issuer;
       why.push(`the key of ${issuer.subjectText} may not sign CRLs (keyUsage lacks cRLSign)`);
       return undefined;
     }
     // another certificate of the CRL issuer (a separate CRL-signing key, an indirect CRL's issuer)
     for (const c of check.candidates(crl.issuerKey)) {
-      if (c.fingerprint === issuer.fingerprint || !keyUsageOk(c) || !this.crlSignedBy(crl, c)) continue;
+      if (c.fingerprint === issuer.fingerprint || !maySignCrls(c) || !this.crlSignedBy(crl, c)) continue;
       if (await check.trusted(c)) return c;
     }
     why.push(`the CRL of ${crl.issuerText} is not signed by a key we can trust for it`);
     return undefined;
   }
+}
+
+function maySignCrls(c: ParsedCertificate): boolean {
+  return c.keyUsage === undefined || (c.keyUsage & KEY_USAGE.cRLSign) !== 0;
+}
+
+/** A fetched response's outcome as a status (`url`: where it came from). */
+function ocspCertStatus(r: OcspOutcome, url: string): CertStatus {
+  if (r.kind === 'status' && r.status === 'good') return { status: 'good', source: 'ocsp', url, nextUpdate: r.nextUpdate };
+  if (r.kind === 'status' && r.status === 'revoked') return { status: 'revoked', source: 'ocsp', url, revokedAt: r.revokedAt!, reason: REASON_NAMES[r.reason ?? 0] ?? 'unspecified' };
+  return { status: 'undetermined', why: r.kind === 'unusable' ? r.why : `OCSP ${url} does not know the certificate` };
+}
+
+/**
+ * The names a certificate's distribution points and freshest-CRL pointers stand for, worked out once per
+ * certificate (a function of its bytes; every verification of the bridge path asks for them again). Each is
+ * computed when first reached, as before, so an unreadable pointer fails at the same step it always did.
+ */
+const pointNamesOf = new WeakMap<ParsedCertificate, { dps: { dpIssuerNames: string[]; dpNames: string[]; urls: string[] }[]; freshest?: string[] }>();
+
+function pointsOf(cert: ParsedCertificate) {
+  let p = pointNamesOf.get(cert);
+  if (!p) pointNamesOf.set(cert, (p = { dps: [] }));
+  return p;
+}
+
+function pointNames(cert: ParsedCertificate, index: number, dp: DistributionPoint) {
+  const p = pointsOf(cert);
+  let names = p.dps[index];
+  if (!names) {
+    const dpIssuerNames = dp.cRLIssuer ? generalNameKeys(dp.cRLIssuer) : [];
+    const dpNames = distributionPointNames(dp.distributionPoint, dp.cRLIssuer?.find((g) => g.directoryName)?.directoryName ?? cert.issuer);
+    names = p.dps[index] = { dpIssuerNames, dpNames, urls: uris(dpNames) };
+  }
+  return names;
+}
+
+function freshestUrlsOf(cert: ParsedCertificate): string[] {
+  const p = pointsOf(cert);
+  return (p.freshest ??= uris((cert.freshestCrl ?? []).flatMap((f) => distributionPointNames(f.distributionPoint, cert.issuer))));
+}
+
+/** The same for a CRL: its issuing distribution point's names and its freshest-CRL URLs. */
+const crlNames = new WeakMap<ParsedCrl, { idp?: string[]; freshest?: string[] }>();
+function namesOfCrl(crl: ParsedCrl) {
+  let n = crlNames.get(crl);
+  if (!n) crlNames.set(crl, (n = {}));
+  return n;
+}
+
+function crlPointNames(crl: ParsedCrl, idp: DistributionPointName): string[] {
+  const n = namesOfCrl(crl);
+  return (n.idp ??= distributionPointNames(idp, crl.issuer));
+}
+
+function crlFreshestUrls(crl: ParsedCrl): string[] {
+  const n = namesOfCrl(crl);
+  return (n.freshest ??= uris(crl.freshest.flatMap((f) => distributionPointNames(f.distributionPoint, crl.issuer))));
+}
+
+function uris(names: string[]): string[] {
+  return names.filter((n) => n.startsWith('uri:')).map((n) => n.slice(4));
 }

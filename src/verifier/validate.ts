@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PolicyOptions, ReasonCode } from './types.js';
 import { KEY_USAGE, OID, type ParsedCertificate } from './certificate.js';
+import { BoundedMap } from './memo.js';
 import { NameConstraintState } from './name-constraints.js';
 import { PolicyTree } from './policy-tree.js';
 import { verifySignatureWith } from './signatures.js';
@@ -23,25 +24,18 @@ export interface PathValidation {
   policies: string[];
 }
 
-/** Checked signatures: certificate fingerprint + issuer key → result (a bridge path is checked once). */
+/** Checked signatures: certificate + issuer (+ where a DSA key takes its parameters) → result (a bridge path is checked once). */
 export class SignatureCache {
-  private readonly map = new Map<string, boolean>();
-  constructor(private readonly max = 20_000) {}
+  private readonly map = new BoundedMap<string, boolean>(20_000);
   check(subject: ParsedCertificate, issuer: ParsedCertificate, inheritFrom?: ParsedCertificate): boolean {
-    const issuerKeyId = issuer.fingerprint + (inheritFrom ? `+${inheritFrom.fingerprint}` : '');
-    const key = `${subject.fingerprint}:${issuerKeyId}`;
-    let ok = this.map.get(key);
-    if (ok === undefined) {
+    return this.map.get(`${subject.id}:${issuer.id}:${inheritFrom?.id ?? ''}`, () => {
       try {
         const pub = issuer.hasDsaKeyWithoutParameters ? issuer.publicKey(inheritFrom) : issuer.publicKey();
-        ok = verifySignatureWith(subject.signatureAlgorithm, subject.tbs, subject.signatureValue, pub);
+        return verifySignatureWith(subject.signatureAlgorithm, subject.tbs, subject.signatureValue, pub);
       } catch {
-        ok = false;
+        return false;
       }
-      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-      this.map.set(key, ok);
-    }
-    return ok;
+    });
   }
 }
 
@@ -53,9 +47,45 @@ export interface ValidateOptions {
   at: Date;
   policy?: PolicyOptions;
   signatures: SignatureCache;
+  /** The checks that do not depend on `at`, kept per path; only for one `policy` (a verifier's). */
+  memo?: PathMemo;
 }
 
+/**
+ * Results of the time-independent part of §6.1 by path (its certificates, anchor first): everything but the
+ * validity periods depends only on the certificates' bytes and the policy inputs, so a path seen before (a
+ * resident who signs again) skips the signatures, the names and the policy tree.
+ */
+export class PathMemo {
+  private readonly map = new BoundedMap<string, PathValidation>(2000);
+  get(path: readonly ParsedCertificate[], compute: () => PathValidation): PathValidation {
+    return this.map.get(path.map((c) => c.id).join(':'), compute);
+  }
+}
+
+/**
+ * RFC 5280 §6.1 on `path` at `o.at`. The problems come in path order; for each certificate, the signature
+ * first, then its validity period (§6.1.3 a 2), then the rest — the order the steps run in.
+ */
 export function validatePath(path: readonly ParsedCertificate[], o: ValidateOptions): PathValidation {
+  const timeless = o.memo ? o.memo.get(path, () => timelessChecks(path, o)) : timelessChecks(path, o);
+  const problems: PathProblem[] = [];
+  let next = 0;
+  for (let i = 1; i < path.length; i++) {
+    const cert = path[i]!;
+    const who = cert.subjectText;
+    if (timeless.problems[next]?.index === i && timeless.problems[next]!.code === 'signature') problems.push(timeless.problems[next++]!);
+    if (o.at < cert.notBefore) problems.push({ index: i, code: 'not-yet-valid', message: `the certificate of ${who} is not valid before ${cert.notBeforeIso}` });
+    if (o.at > cert.notAfter) problems.push({ index: i, code: 'expired', message: `the certificate of ${who} expired on ${cert.notAfterIso}` });
+    while (timeless.problems[next]?.index === i) problems.push(timeless.problems[next++]!);
+  }
+  problems.push(...timeless.problems.slice(next)); // none but for a path of the anchor alone
+  // copies: the memo's entry must not change with what a caller does to its result
+  return { problems: problems.map((p) => ({ ...p })), policies: [...timeless.policies] };
+}
+
+/** Everything of §6.1 but the validity periods: a function of the certificates and the policy inputs alone. */
+function timelessChecks(path: readonly ParsedCertificate[], o: Omit<ValidateOptions, 'at'>): PathValidation {
   const problems: PathProblem[] = [];
   const fail = (index: number, code: ReasonCode, message: string) => problems.push({ index, code, message });
   const anchor = path[0]!;
@@ -77,10 +107,8 @@ export function validatePath(path: readonly ParsedCertificate[], o: ValidateOpti
   for (let i = 1; i <= n; i++) {
     const cert = path[i]!;
     const who = cert.subjectText;
-    // (a) signature, validity, name chaining
+    // (a) signature, name chaining (the validity period: validatePath, at the time asked)
     if (!o.signatures.check(cert, issuer, issuer.hasDsaKeyWithoutParameters ? paramsFrom : undefined)) fail(i, 'signature', `the signature on the certificate of ${who} does not verify with ${issuer.subjectText}'s key`);
-    if (o.at < cert.notBefore) fail(i, 'not-yet-valid', `the certificate of ${who} is not valid before ${cert.notBefore.toISOString()}`);
-    if (o.at > cert.notAfter) fail(i, 'expired', `the certificate of ${who} expired on ${cert.notAfter.toISOString()}`);
     if (cert.issuerKey !== workingIssuerName) fail(i, 'no-path', `the issuer of ${who} is not ${issuer.subjectText}`);
     // (b)(c) name constraints (self-issued intermediates are exempt)
     if (i === n || !cert.selfIssued) {

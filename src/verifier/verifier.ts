@@ -2,10 +2,10 @@ import { decodeResidentFactsSan } from '../pki/resident-facts.js';
 import { formatDateOfBirth } from '../pki/era.js';
 import { MalformedCertificate, OID, parseCertificate, type ParsedCertificate } from './certificate.js';
 import { checkCms, MalformedCms } from './cms.js';
-import { IndexedPool, searchPaths, type CertificatePool } from './path-search.js';
+import { AnchorSet, FirstPathMemo, IndexedPool, searchPaths, type CertificatePool } from './path-search.js';
 import { RevocationChecker, type CertStatus } from './revocation.js';
-import type { PathElement, PathReport, Reason, RevocationStatus, SignerFacts, SignerInfoReport, Verdict, VerificationReport, VerifierConfig, VerifyRequest } from './types.js';
-import { SignatureCache, validatePath } from './validate.js';
+import type { PathElement, PathReport, PolicyOptions, Reason, RevocationStatus, SignerFacts, SignerInfoReport, Verdict, VerificationReport, VerifierConfig, VerifyRequest } from './types.js';
+import { PathMemo, SignatureCache, validatePath } from './validate.js';
 
 export interface Verifier {
   /** Verifies a CMS SignedData (detached with `content`, or enveloping). Never throws. */
@@ -28,15 +28,26 @@ function iso(d: Date): string {
   return d.toISOString();
 }
 
+/** ISO forms of the dates revocation data carries (nextUpdate, revocation dates): the same Date objects, cached with that data, appear in every report. */
+const isoForms = new WeakMap<Date, { time: number; iso: string }>();
+function isoCached(d: Date): string {
+  let f = isoForms.get(d);
+  if (f === undefined || f.time !== d.getTime()) isoForms.set(d, (f = { time: d.getTime(), iso: d.toISOString() }));
+  return f.iso;
+}
+
 function element(c: ParsedCertificate, anchor: boolean, s: CertStatus | null | undefined): PathElement {
   let revocation: RevocationStatus;
   if (anchor) revocation = { status: 'not-checked', source: 'anchor' };
   else if (!s) revocation = { status: 'not-checked', source: 'none' };
-  else if (s.status === 'good') revocation = { status: 'good', source: s.source, ...(s.url ? { url: s.url } : {}), ...(s.nextUpdate ? { nextUpdate: iso(s.nextUpdate) } : {}) };
-  else if (s.status === 'revoked') revocation = { status: 'revoked', source: s.source, ...(s.url ? { url: s.url } : {}), revokedAt: iso(s.revokedAt), revocationReason: s.reason };
+  else if (s.status === 'good') revocation = { status: 'good', source: s.source, ...(s.url ? { url: s.url } : {}), ...(s.nextUpdate ? { nextUpdate: isoCached(s.nextUpdate) } : {}) };
+  else if (s.status === 'revoked') revocation = { status: 'revoked', source: s.source, ...(s.url ? { url: s.url } : {}), revokedAt: isoCached(s.revokedAt), revocationReason: s.reason };
   else revocation = { status: 'unknown', source: 'none' };
-  return { subject: c.subjectText, issuer: c.issuerText, serial: c.serialHex, fingerprint: c.fingerprint, notBefore: iso(c.notBefore), notAfter: iso(c.notAfter), anchor, revocation };
+  return { subject: c.subjectText, issuer: c.issuerText, serial: c.serialHex, fingerprint: c.fingerprint, notBefore: c.notBeforeIso, notAfter: c.notAfterIso, anchor, revocation };
 }
+
+/** Facts and base64 of each signer certificate, decoded once (a resident signs many applications). */
+const signerParts = new WeakMap<ParsedCertificate, { facts: SignerFacts | null; base64: string }>();
 
 /** The resident's facts from a JPKI signing certificate's subjectAltName (the existing decoder), or null. */
 function factsOf(c: ParsedCertificate): SignerFacts | null {
@@ -59,7 +70,10 @@ function factsOf(c: ParsedCertificate): SignerFacts | null {
 }
 
 function signerReport(c: ParsedCertificate): SignerInfoReport {
-  return { subject: c.subjectText, issuer: c.issuerText, serial: c.serialHex, notBefore: iso(c.notBefore), notAfter: iso(c.notAfter), certificate: c.der.toString('base64'), facts: factsOf(c) };
+  let parts = signerParts.get(c);
+  if (!parts) signerParts.set(c, (parts = { facts: factsOf(c), base64: c.der.toString('base64') }));
+  // a copy of the facts: the report is the caller's to change
+  return { subject: c.subjectText, issuer: c.issuerText, serial: c.serialHex, notBefore: c.notBeforeIso, notAfter: c.notAfterIso, certificate: parts.base64, facts: parts.facts && { ...parts.facts } };
 }
 
 function verdictOf(reasons: readonly Reason[]): Verdict {
@@ -76,14 +90,21 @@ function rank(o: PathOutcome): number {
 
 class Engine implements Verifier {
   private readonly anchors: ParsedCertificate[] = [];
+  private readonly anchorSet: AnchorSet;
   private readonly pool: IndexedPool;
   private readonly signatures = new SignatureCache();
+  private readonly paths = new PathMemo();
+  private readonly firstPaths = new FirstPathMemo();
+  /** The policy inputs as given at construction: the path memo's results hold for these alone. */
+  private readonly policy: PolicyOptions | undefined;
   private readonly revocation: RevocationChecker;
   private readonly now: () => Date;
   private readonly configProblems: string[] = [];
 
   constructor(private readonly config: VerifierConfig) {
     this.now = () => (config.clock ? config.clock.now() : new Date());
+    const p = config.policy;
+    this.policy = p && { ...p, ...(p.initialPolicySet ? { initialPolicySet: [...p.initialPolicySet] } : {}) };
     for (const der of config.anchors) {
       try {
         this.anchors.push(parseCertificate(der));
@@ -91,6 +112,7 @@ class Engine implements Verifier {
         this.configProblems.push(`a trust anchor cannot be read: ${(e as Error).message}`);
       }
     }
+    this.anchorSet = new AnchorSet(this.anchors);
     this.pool = new IndexedPool();
     for (const der of config.intermediates ?? []) {
       try {
@@ -148,11 +170,16 @@ class Engine implements Verifier {
   private async validate(target: ParsedCertificate, at: Date, extra: readonly ParsedCertificate[] | CertificatePool, inProgress: Set<string>): Promise<PathOutcome> {
     if (this.configProblems.length) return { verdict: 'invalid', reasons: this.configProblems.map((m) => ({ code: 'malformed' as const, message: m })), path: [], statuses: [] };
     const pool = !Array.isArray(extra) ? (extra as CertificatePool) : extra.length ? this.pool.with(extra) : this.pool;
+    const search = { at, maxDepth: this.config.maxDepth ?? 8 };
+    // a search over the verifier's pool plus a message's certificates is remembered; one inside a CRL signer's check is not
+    const paths = Array.isArray(extra)
+      ? this.firstPaths.paths(target, this.anchorSet, pool, (extra as readonly ParsedCertificate[]).map((c) => c.id).join(','), search)
+      : searchPaths(target, this.anchorSet, pool, search);
     let best: PathOutcome | undefined;
     let tried = 0;
     inProgress.add(target.fingerprint);
     try {
-      for (const path of searchPaths(target, this.anchors, pool, { at, maxDepth: this.config.maxDepth ?? 8 })) {
+      for (const path of paths) {
         if (++tried > MAX_CANDIDATES) break;
         const outcome = await this.tryPath(path, at, pool, inProgress);
         if (outcome.verdict === 'valid') return outcome;
@@ -174,7 +201,7 @@ class Engine implements Verifier {
   }
 
   private async tryPath(path: ParsedCertificate[], at: Date, pool: CertificatePool, inProgress: Set<string>): Promise<PathOutcome> {
-    const v = validatePath(path, { at, policy: this.config.policy, signatures: this.signatures });
+    const v = validatePath(path, { at, policy: this.policy, signatures: this.signatures, memo: this.paths });
     const reasons: Reason[] = v.problems.map((p) => ({ code: p.code, message: p.message, subject: path[p.index]!.subjectText }));
     const statuses: (CertStatus | null)[] = path.map(() => null);
     if (reasons.length) return { verdict: verdictOf(reasons), reasons, path, statuses };

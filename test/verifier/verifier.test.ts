@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { webcrypto } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FixedClock } from '../../src/common/clock.js';
 import { OID_GPKI_POLICY_AUTH, OID_GPKI_POLICY_SIGN } from '../../src/pki/oids.js';
 import { createVerifier, type RevocationFetcher, type VerifierConfig } from '../../src/verifier/index.js';
 import { createTestInstallation, opensslCsr, type TestInstallation } from '../support/installation.js';
@@ -96,6 +99,145 @@ describe('CMS variants', () => {
     expect(junk).toMatchObject({ verdict: 'invalid', reasons: [{ code: 'malformed' }], signer: null, path: [] });
     // a detached signature without its content
     expect((await offline().verify({ signature: good })).reasons[0]!.code).toBe('malformed');
+  });
+});
+
+describe('what one verifier keeps between verifications', () => {
+  /** An OCSP response about pki.rsa signed by the root, valid for `minutes`, from `openssl ocsp` with an index saying good or revoked. */
+  function ocspResponse(status: 'good' | 'revoked', minutes: number): Buffer {
+    const serial = openssl(['x509', '-in', pki.rsa.cert, '-noout', '-serial']).toString().trim().split('=')[1]!;
+    const index = join(dir, 'index.txt');
+    writeFileSync(index, `${status === 'good' ? 'V' : 'R'}\t301231235959Z\t${status === 'good' ? '' : '260101000000Z,keyCompromise'}\t${serial}\tunknown\t/CN=EE\n`);
+    const [req, resp] = [join(dir, 'ocsp-req.der'), join(dir, `ocsp-${Math.random()}.der`)];
+    openssl(['ocsp', '-issuer', join(dir, 'root.pem'), '-cert', pki.rsa.cert, '-no_nonce', '-reqout', req]);
+    openssl(['ocsp', '-index', index, '-rsigner', join(dir, 'root.pem'), '-rkey', join(dir, 'root.key'), '-CA', join(dir, 'root.pem'), '-reqin', req, '-respout', resp, '-nmin', String(minutes), '-resp_no_certs']);
+    return readFileSync(resp);
+  }
+  /** A responder serving `served.der` (CRLs: none), counting the OCSP requests. */
+  function responder(der: Buffer) {
+    const served = { der, asked: 0 };
+    const fetcher: RevocationFetcher = {
+      async fetch(_url, request) {
+        if (!request.body) throw new Error('no CRL here');
+        served.asked++;
+        return served.der;
+      },
+    };
+    return { served, fetcher };
+  }
+  const HOUR = 3600_000;
+
+  it('an OCSP answer is asked once until its nextUpdate, its times checked at every verification; then it is asked again', async () => {
+    const clock = new FixedClock(Date.now());
+    const { served, fetcher } = responder(ocspResponse('good', 60));
+    const v = createVerifier({ anchors: [pki.root], revocation: { fetcher }, clock });
+    const signature = sign(pki.rsa);
+    const good = await v.verify({ signature, content });
+    expect(good.verdict).toBe('valid');
+    expect(good.path[1]!.revocation).toMatchObject({ status: 'good', source: 'ocsp' });
+    // the responder now says revoked; the kept answer stands until its nextUpdate
+    served.der = ocspResponse('revoked', 24 * 60);
+    expect(await v.verify({ signature, content })).toEqual(good);
+    expect(served.asked).toBe(1);
+    // the kept answer is not used for a time past its nextUpdate
+    const later = await v.verify({ signature, content, at: new Date(clock.now().getTime() + 2 * HOUR) });
+    expect(later.verdict).toBe('indeterminate');
+    expect(later.reasons[0]!.message).toContain('the OCSP response is stale');
+    expect(served.asked).toBe(1);
+    // past its nextUpdate the answer is asked for again
+    clock.advance(HOUR + 60_000);
+    const revoked = await v.verify({ signature, content });
+    expect(served.asked).toBe(2);
+    expect(revoked.verdict).toBe('invalid');
+    expect(revoked.reasons).toEqual([expect.objectContaining({ code: 'revoked', revocationReason: 'keyCompromise' })]);
+    expect(revoked.path[1]!.revocation).toMatchObject({ status: 'revoked', source: 'ocsp' });
+  });
+
+  it('an altered answer is refused though a good one for the same certificate was kept; a refusal is kept 30 s', async () => {
+    const clock = new FixedClock(Date.now());
+    const { served, fetcher } = responder(ocspResponse('good', 24 * 60));
+    const v = createVerifier({ anchors: [pki.root], revocation: { fetcher }, clock });
+    const signature = sign(pki.rsa);
+    expect((await v.verify({ signature, content })).verdict).toBe('valid');
+    const altered = ocspResponse('good', 3 * 24 * 60);
+    altered[altered.length - 1]! ^= 1; // the last byte of the signature
+    served.der = altered;
+    clock.advance(25 * HOUR);
+    const refused = await v.verify({ signature, content });
+    expect(refused.verdict).toBe('indeterminate');
+    expect(refused.reasons[0]!.message).toContain('the signature on the OCSP response does not verify');
+    served.der = ocspResponse('good', 3 * 24 * 60);
+    clock.advance(29_000);
+    expect((await v.verify({ signature, content })).verdict).toBe('indeterminate');
+    clock.advance(2_000);
+    expect((await v.verify({ signature, content })).verdict).toBe('valid');
+    expect(served.asked).toBe(3);
+  });
+
+  it('a certificate altered after a good verification does not verify', async () => {
+    const v = offline();
+    const signature = sign(pki.rsa);
+    expect((await v.verify({ signature, content })).verdict).toBe('valid');
+    const cert = pemCertificate(pki.rsa.cert);
+    const altered = Buffer.from(signature);
+    altered[altered.indexOf(cert) + cert.length - 1]! ^= 1; // the last byte of the certificate's signature
+    const r = await v.verify({ signature: altered, content });
+    expect(r.verdict).toBe('invalid');
+    expect(r.reasons).toEqual([expect.objectContaining({ code: 'signature', message: expect.stringContaining('the signature on the certificate of') })]);
+    expect((await v.verify({ signature, content })).verdict).toBe('valid');
+  });
+
+  it('reports as a fresh verifier would, at any validation time and for any alteration of the message', async () => {
+    const warm = offline();
+    const signature = sign(pki.rsa);
+    const now = Date.now();
+    const DAY = 24 * HOUR;
+    const reports = [];
+    for (const at of [now, now + 20 * DAY, now - DAY, now, now + 5 * DAY].map((t) => new Date(t))) {
+      const r = await warm.verify({ signature, content, at });
+      expect(r).toEqual(await offline().verify({ signature, content, at }));
+      reports.push(r);
+    }
+    expect(reports.map((r) => r.reasons.map((x) => x.code))).toEqual([[], ['expired'], ['not-yet-valid'], [], []]);
+    const at = new Date(now);
+    for (let i = 0; i < 60; i++) {
+      const flipped = Buffer.from(signature);
+      flipped[Math.floor(Math.random() * flipped.length)] ^= 1 << Math.floor(Math.random() * 8);
+      expect(await warm.verify({ signature: flipped, content, at })).toEqual(await offline().verify({ signature: flipped, content, at }));
+    }
+  });
+});
+
+describe('a CA certificate renewed with the same key: the path the time picks', () => {
+  const crypto = webcrypto as unknown as Crypto;
+  const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  let root: Buffer;
+  let pool: Buffer[];
+  let leaf: Buffer;
+  beforeAll(async () => {
+    x509.cryptoProvider.set(crypto);
+    const keys = async () => (await crypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const [rootKeys, caKeys, leafKeys] = [await keys(), await keys(), await keys()];
+    const ca = [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)];
+    const make = async (serialNumber: string, subject: string, issuer: string, from: string, to: string, key: CryptoKeyPair, by: CryptoKeyPair, extensions: x509.Extension[]) =>
+      Buffer.from((await x509.X509CertificateGenerator.create({ serialNumber, subject, issuer, notBefore: new Date(from), notAfter: new Date(to), signingAlgorithm: EC, publicKey: key.publicKey, signingKey: by.privateKey, extensions })).rawData);
+    root = await make('01', 'CN=Root', 'CN=Root', '2020-01-01', '2040-01-01', rootKeys, rootKeys, ca);
+    // the CA's certificate and its renewal: same name, same key, validity one after the other
+    pool = [await make('02', 'CN=CA', 'CN=Root', '2020-01-01', '2025-01-01', caKeys, rootKeys, ca), await make('03', 'CN=CA', 'CN=Root', '2025-01-01', '2030-01-01', caKeys, rootKeys, ca)];
+    leaf = await make('04', 'CN=Resident', 'CN=CA', '2021-01-01', '2029-01-01', leafKeys, caKeys, []);
+  });
+
+  it('one verifier asked at several times reports what a fresh verifier reports at each', async () => {
+    const config = { anchors: [root], intermediates: pool, revocation: { mode: 'off' as const } };
+    const warm = createVerifier(config);
+    const serials: string[] = [];
+    for (const at of ['2022-06-01', '2027-06-01', '2029-06-01', '2022-06-01', '2031-01-01', '2027-06-01'].map((d) => new Date(d))) {
+      const r = await warm.validateCertificate(leaf, { at });
+      expect(r).toEqual(await createVerifier(config).validateCertificate(leaf, { at }));
+      serials.push(`${r.verdict} ${r.path[1]!.serial}`);
+    }
+    // the certificate valid at the time is tried first; with none valid, the report shows the first path tried
+    expect(serials).toEqual(['valid 02', 'valid 03', 'invalid 03', 'valid 02', 'invalid 02', 'valid 03']);
   });
 });
 
