@@ -1,5 +1,6 @@
 import { constants, verify, type KeyObject } from 'node:crypto';
-import { AsnConvert, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
+import { RsaSaPssParams } from '@peculiar/asn1-rsa';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 
 /**
@@ -38,22 +39,6 @@ const HASH_OIDS: Record<string, string> = {
 export const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
 export const OID_RSA_PSS = '1.2.840.113549.1.1.10';
 
-/**
- * ```asn
- * RSASSA-PSS-params ::= SEQUENCE {
- *   hashAlgorithm      [0] HashAlgorithm    DEFAULT sha1,
- *   maskGenAlgorithm   [1] MaskGenAlgorithm DEFAULT mgf1SHA1,
- *   saltLength         [2] INTEGER          DEFAULT 20,
- *   trailerField       [3] TrailerField     DEFAULT trailerFieldBC }
- * ```
- * (RFC 4055 §3.1; @peculiar/asn1-rsa has it too, but it is not one of our dependencies.)
- */
-class RsaSaPssParams {
-  @AsnProp({ type: AlgorithmIdentifier, context: 0, optional: true }) hashAlgorithm?: AlgorithmIdentifier;
-  @AsnProp({ type: AlgorithmIdentifier, context: 1, optional: true }) maskGenAlgorithm?: AlgorithmIdentifier;
-  @AsnProp({ type: AsnPropTypes.Integer, context: 2, optional: true }) saltLength?: number;
-  @AsnProp({ type: AsnPropTypes.Integer, context: 3, optional: true }) trailerField?: number;
-}
 
 export function hashName(digestOid: string): string | undefined {
   return HASH_OIDS[digestOid];
@@ -74,6 +59,7 @@ function pssParams(alg: AlgorithmIdentifier): { hash: string; saltLength: number
   let hash = 'sha1';
   let saltLength = 20;
   if (alg.parameters && alg.parameters.byteLength > 2) {
+    // RFC 4055 §3.1 RSASSA-PSS-params; absent fields take their DEFAULTs (SHA-1, MGF1-SHA-1, 20, 1)
     const p = AsnConvert.parse(alg.parameters, RsaSaPssParams);
     const h = p.hashAlgorithm ? HASH_OIDS[p.hashAlgorithm.algorithm] : 'sha1';
     if (!h) return undefined;
