@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { Attribute, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, SignerInfos, id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
-import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
+import { Attribute, id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Name, Time } from '@peculiar/asn1-x509';
 import { SigningCertificateV2, OID_SIGNING_CERTIFICATE_V2 } from '../pki/cms-sign.js';
+import { SignedAttributeSet, SignedContentInfo, type SignedDataWithRawCertificates } from '../pki/cms-schema.js';
 import { readSignedData, type AlgorithmView, type SignedDataView, type SignerInfoView } from '../pki/cms-reader.js';
 import { readOid, readSingle, readTime, TAG } from '../pki/der.js';
 import { PkiError } from '../pki/errors.js';
@@ -263,53 +264,6 @@ function timeOf(der: Buffer): Date {
     return readTime(der, readSingle(der));
   } catch {
     return AsnConvert.parse(der, Time).getTime();
-  }
-}
-
-/** A SET OF whose elements are kept as their encoding (certificates: parsed once each, through the cache). */
-@AsnType({ type: AsnTypeTypes.Set, itemType: AsnPropTypes.Any })
-class RawSet extends AsnArray<ArrayBuffer> {
-  constructor(items?: ArrayBuffer[]) {
-    super(items);
-    Object.setPrototypeOf(this, RawSet.prototype);
-  }
-}
-
-/**
- * RFC 5652 §5.1 SignedData as @peculiar/asn1-cms has it, except that the certificates and CRLs are kept as
- * bytes: each certificate is then parsed by the verifier's certificate cache (a resident's certificate and
- * the CA certificates come again and again), instead of being decoded and encoded again per message.
- * ```asn
- * SignedData ::= SEQUENCE {
- *   version CMSVersion,
- *   digestAlgorithms DigestAlgorithmIdentifiers,
- *   encapContentInfo EncapsulatedContentInfo,
- *   certificates [0] IMPLICIT CertificateSet OPTIONAL,
- *   crls [1] IMPLICIT RevocationInfoChoices OPTIONAL,
- *   signerInfos SignerInfos }
- * ```
- */
-class SignedDataWithRawCertificates {
-  @AsnProp({ type: AsnPropTypes.Integer }) version = 1;
-  @AsnProp({ type: DigestAlgorithmIdentifiers }) digestAlgorithms = new DigestAlgorithmIdentifiers();
-  @AsnProp({ type: EncapsulatedContentInfo }) encapContentInfo = new EncapsulatedContentInfo();
-  @AsnProp({ type: RawSet, context: 0, implicit: true, optional: true }) certificates?: RawSet;
-  @AsnProp({ type: RawSet, context: 1, implicit: true, optional: true }) crls?: RawSet;
-  @AsnProp({ type: SignerInfos }) signerInfos = new SignerInfos();
-}
-
-/** `ContentInfo ::= SEQUENCE { contentType, content [0] EXPLICIT ANY }` with the content read as SignedData in the same pass. */
-class SignedContentInfo {
-  @AsnProp({ type: AsnPropTypes.ObjectIdentifier }) contentType = '';
-  @AsnProp({ type: SignedDataWithRawCertificates, context: 0 }) content = new SignedDataWithRawCertificates();
-}
-
-/** `SET OF Attribute` (the signed attributes as signed). */
-@AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })
-class SignedAttributeSet extends AsnArray<Attribute> {
-  constructor(items?: Attribute[]) {
-    super(items);
-    Object.setPrototypeOf(this, SignedAttributeSet.prototype);
   }
 }
 

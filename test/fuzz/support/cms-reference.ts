@@ -12,49 +12,24 @@
  * Used by src/pki/cms-reader.test.ts and the `der-cms` fuzz target.
  */
 import * as asn1js from 'asn1js';
-import { Attribute, ContentInfo, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, SignerInfos, id_signedData, type SignerInfo } from '@peculiar/asn1-cms';
-import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
+import { ContentInfo, id_signedData, type Attribute, type SignerInfo } from '@peculiar/asn1-cms';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { AlgorithmView, AttributeView, SignedDataView } from '../../../src/pki/cms-reader.js';
+import { SignedAttributeSet, SignedDataWithRawCertificates } from '../../../src/pki/cms-schema.js';
 import { readTlv } from '../../../src/pki/der.js';
 
-@AsnType({ type: AsnTypeTypes.Set, itemType: AsnPropTypes.Any })
-class RawSet extends AsnArray<ArrayBuffer> {
-  constructor(items?: ArrayBuffer[]) {
-    super(items);
-    Object.setPrototypeOf(this, RawSet.prototype);
-  }
-}
-
-/** RFC 5652 §5.1 SignedData from the asn1-cms classes, certificates and CRLs as ANY elements. */
-class ReferenceSignedData {
-  @AsnProp({ type: AsnPropTypes.Integer }) version = 1;
-  @AsnProp({ type: DigestAlgorithmIdentifiers }) digestAlgorithms = new DigestAlgorithmIdentifiers();
-  @AsnProp({ type: EncapsulatedContentInfo }) encapContentInfo = new EncapsulatedContentInfo();
-  @AsnProp({ type: RawSet, context: 0, implicit: true, optional: true }) certificates?: RawSet;
-  @AsnProp({ type: RawSet, context: 1, implicit: true, optional: true }) crls?: RawSet;
-  @AsnProp({ type: SignerInfos }) signerInfos = new SignerInfos();
-}
-
-@AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })
-class AttributeSet extends AsnArray<Attribute> {
-  constructor(items?: Attribute[]) {
-    super(items);
-    Object.setPrototypeOf(this, AttributeSet.prototype);
-  }
-}
-
 /** The library's reading; throws where the library refuses. */
-export function referenceSignedData(der: Uint8Array): ReferenceSignedData {
+export function referenceSignedData(der: Uint8Array): SignedDataWithRawCertificates {
   const info = AsnConvert.parse(der, ContentInfo);
   if (info.contentType !== id_signedData) throw new Error(`content type ${info.contentType}`);
-  return AsnConvert.parse(info.content, ReferenceSignedData);
+  return AsnConvert.parse(info.content, SignedDataWithRawCertificates);
 }
 
 const hex = (b: ArrayBuffer | Uint8Array | null | undefined) => (b ? Buffer.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b).toString('hex') : 'absent');
 
 /** eContent as the verifier read it with asn1js (primitive, or a constructed OCTET STRING's segments). */
-function libraryEContent(sd: ReferenceSignedData): string {
+function libraryEContent(sd: SignedDataWithRawCertificates): string {
   const e = sd.encapContentInfo.eContent;
   if (!e) return 'absent';
   if (e.single) return hex(e.single.buffer);
@@ -88,7 +63,7 @@ function libSigner(si: SignerInfo): Record<string, string> {
     sid: ias ? `ias:${hex(AsnConvert.serialize(ias.issuer))}/${hex(ias.serialNumber)}` : si.sid.subjectKeyIdentifier ? `ski:${hex(si.sid.subjectKeyIdentifier.buffer)}` : 'none',
     digestAlgorithm: algorithmText(si.digestAlgorithm),
     signedAttrs: libAttributes(si.signedAttrs),
-    signedBytes: si.signedAttrs ? hex(AsnConvert.serialize(new AttributeSet(si.signedAttrs))) : 'absent',
+    signedBytes: si.signedAttrs ? hex(AsnConvert.serialize(new SignedAttributeSet(si.signedAttrs))) : 'absent',
     signatureAlgorithm: algorithmText(si.signatureAlgorithm),
     signature: hex(si.signature.buffer),
     unsignedAttrs: libAttributes(si.unsignedAttrs),
