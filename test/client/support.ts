@@ -32,19 +32,7 @@ export async function residentWithCard(options: { clock?: Clock; name?: string; 
   return { t, card, caPem, caDer: Buffer.from(ca.certificate), signSerial: result.certificates.sign.serial, authSerial: result.certificates.auth.serial };
 }
 
-/** A TCP port free right now on 127.0.0.1 (for a server whose address must be known before it starts). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../support/system.js';
 
 /** The certificate viewer's 基本 tab in the guide (§3), for 公的 一郎's 2004 certificate. */
 export const GUIDE_EXAMPLE = {

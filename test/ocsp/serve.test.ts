@@ -8,7 +8,6 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { availableStoreKinds, dropSchemaOf, freshStoreUrl } from '../support/stores.js';
@@ -16,20 +15,11 @@ import { jpki, startJpki, JPKI_BIN } from '../support/cli.js';
 import { openssl } from '../support/installation.js';
 import { statusResponse } from '../../src/ocsp/index.js';
 import { toPem } from '../../src/pki/pem.js';
+import { freePort } from '../support/system.js';
 
 const kinds = await availableStoreKinds();
 const run = promisify(execFile);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe.each(kinds)('jpki serve: OCSP and CRLs for relying parties, revocations from the CLI, on %s', (storeKind) => {
   let dir: string;

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readmeScript, shellBlocks, type ShellBlock } from './readme-script.js';
@@ -23,14 +22,7 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** A TCP port nothing listens on right now (the README's 8080 becomes this). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from '../support/system.js';
 
 /**
  * A fresh working directory where `npx jpki` is this checkout's command, as it is inside a clone: a

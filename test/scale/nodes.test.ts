@@ -17,12 +17,11 @@ import { execFileSync, spawn, execFile } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { dropSchemaOf, freshStoreUrl, postgresAvailable } from '../support/stores.js';
 import { jpki, startJpki, JPKI_BIN } from '../support/cli.js';
-import { needs } from '../support/system.js';
+import { freePort, needs } from '../support/system.js';
 import { readOcspResponse } from '../ocsp/support.js';
 
 const run = promisify(execFile);
@@ -30,16 +29,6 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 const hasPostgres = needs('PostgreSQL on 127.0.0.1:5432', await postgresAvailable());
 const hasServerBinaries = needs(`PostgreSQL server binaries in ${PG_BIN}`, existsSync(join(PG_BIN, 'initdb')) && existsSync(join(PG_BIN, 'pg_basebackup')));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Asks a responder about `pem` until it says revoked; the time it first did. The request is made once by
