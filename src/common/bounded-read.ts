@@ -7,6 +7,8 @@ import { JpkiError } from './errors.js';
  * or runs out of memory. A regular file is judged by its size first; anything else is read until the limit.
  */
 export function readFileBounded(path: string, maxBytes: number, what = 'file'): Buffer {
+  // no file name holds a NUL byte (node would throw a TypeError, not a reason)
+  if (path.includes('\0')) throw new JpkiError('INPUT_UNREADABLE', 'malformed', `the ${what} name ${JSON.stringify(path)} contains a NUL byte: no file has such a name`);
   const fd = openSync(path, 'r');
   try {
     const st = fstatSync(fd);
