@@ -9,6 +9,7 @@ import { OcspResponderCertificates } from '../ca/ocsp-responder-certificates.js'
 import { createOcspService, type OcspService, type OcspStorage } from '../ocsp/index.js';
 import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
 import { formatPkcs11Uri, formatSoftUri, openKeyManager, type KeyManager } from '../kms/index.js';
+import type { KeyPairsAhead } from '../kms/key-pairs-ahead.js';
 import { openReadStore, scoped, StatusChangeFeed, type ReadStore, type Store } from '../store/index.js';
 import { municipalityByCode, ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
@@ -93,6 +94,8 @@ export interface OpenOptions {
    * the HTTP edge serves stored CRLs from it. Everything written still goes to the primary.
    */
   readDatabaseUrl?: string;
+  /** Key pairs the CLI started generating before the installation opened (a first start), for the key store to take. */
+  keyPairsAhead?: KeyPairsAhead;
 }
 
 /** The OCSP memory budget: given, else JPKI_OCSP_CACHE_MB, else the service's default. */
@@ -135,7 +138,7 @@ export async function openServices(globals: InstallationLocation, options: OpenO
   const { config, store } = await openInstallation(globals, { clock, ...(options.config ? { config: options.config } : {}), ...(options.create !== undefined ? { create: options.create } : {}) });
   let keys: KeyManager;
   try {
-    keys = await openKeyManager(kmsConfigFor(globals.dataDir, config));
+    keys = await openKeyManager(kmsConfigFor(globals.dataDir, config), options.keyPairsAhead);
   } catch (e) {
     await store.close();
     throw e;

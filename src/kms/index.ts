@@ -6,6 +6,7 @@
  */
 import type { KeySpec, SignatureAlgorithm, Signer } from '../pki/signer.js';
 import { KmsError } from './errors.js';
+import type { KeyPairsAhead } from './key-pairs-ahead.js';
 
 export interface KeyManager {
   /** Creates a new key pair in this store. `label` is a stable human name (e.g. 'pref-13', 'jpki-bridge'); returns its URI and public key. */
@@ -93,8 +94,8 @@ export type KmsConfig =
     };
 
 /** Back ends register by config type, which is also the key-URI scheme they own. Loaded lazily: `soft` never loads the PKCS#11 addon. */
-const BACKENDS: { [T in KmsConfig['type']]: (config: Extract<KmsConfig, { type: T }>) => Promise<KeyManager> } = {
-  soft: async (config) => (await import('./soft.js')).openSoftKeyManager(config),
+const BACKENDS: { [T in KmsConfig['type']]: (config: Extract<KmsConfig, { type: T }>, ahead?: KeyPairsAhead) => Promise<KeyManager> } = {
+  soft: async (config, ahead) => (await import('./soft.js')).openSoftKeyManager(config, ahead),
   pkcs11: async (config) => (await loadPkcs11()).openPkcs11KeyManager(config),
 };
 
@@ -113,10 +114,11 @@ export async function initPkcs11Token(options: import('./pkcs11-session.js').Tok
   return (await import('./pkcs11-session.js')).initPkcs11Token(options);
 }
 
-export async function openKeyManager(config: KmsConfig): Promise<KeyManager> {
+/** `ahead`: key pairs already being generated for keys about to be created; only the software store uses them (a token generates its own). */
+export async function openKeyManager(config: KmsConfig, ahead?: KeyPairsAhead): Promise<KeyManager> {
   switch (config?.type) {
     case 'soft':
-      return BACKENDS.soft(config);
+      return BACKENDS.soft(config, ahead);
     case 'pkcs11':
       return BACKENDS.pkcs11(config);
     default:

@@ -3,7 +3,7 @@
  * (soft-file.ts: scrypt + AES-256-GCM, mode 0600, written atomically, never overwritten), named `soft:<label>`.
  * A signer holds the decrypted KeyObject in memory and signs with async crypto.sign on the libuv pool.
  */
-import { createHmac, createPrivateKey, createSecretKey, createPublicKey, generateKeyPair, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createSecretKey, createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestOf, type KeySpec, type SignatureAlgorithm, type Signer } from '../pki/signer.js';
@@ -24,6 +24,7 @@ import {
   type SoftKeyRecord,
 } from './soft-file.js';
 import { checkLabel, formatSoftUri, parseSoftUri } from './uri.js';
+import { generatePrivateKey, type KeyPairsAhead } from './key-pairs-ahead.js';
 
 export const PASSPHRASE_ENV = 'JPKI_KEY_PASSPHRASE';
 export const PASSPHRASE_FILE = 'passphrase';
@@ -33,13 +34,13 @@ export interface SoftKmsConfig {
   passphrase?: string;
 }
 
-export async function openSoftKeyManager(config: SoftKmsConfig): Promise<SoftKeyManager> {
+export async function openSoftKeyManager(config: SoftKmsConfig, ahead?: KeyPairsAhead): Promise<SoftKeyManager> {
   if (typeof config.dir !== 'string' || config.dir === '')
     throw new KmsError('KMS_CONFIG_INVALID', 'malformed', 'the soft key store needs a directory (config dir)');
   await mkdir(config.dir, { recursive: true, mode: 0o700 });
   const passphrase = config.passphrase ?? process.env[PASSPHRASE_ENV] ?? (await filePassphrase(config.dir));
   if (passphrase === '') throw new KmsError('KMS_CONFIG_INVALID', 'malformed', 'the key passphrase is empty');
-  return new SoftKeyManager(config.dir, passphrase);
+  return new SoftKeyManager(config.dir, passphrase, ahead);
 }
 
 /** `<dir>/passphrase`: read it, or create it once (32 random bytes, base64url, mode 0600). */
@@ -113,6 +114,8 @@ export class SoftKeyManager implements KeyManager, KeyAttributes, KeyDeleter, Se
   constructor(
     readonly dir: string,
     passphrase: string,
+    /** Key pairs already being generated for the keys this store is about to create (the first start). */
+    private readonly ahead?: KeyPairsAhead,
   ) {
     this.masters = new MasterKeyCache(passphrase);
   }
@@ -135,7 +138,7 @@ export class SoftKeyManager implements KeyManager, KeyAttributes, KeyDeleter, Se
     if (this.creating.has(label) || (await readKeyRecord(path, label).catch(() => true))) throw exists();
     this.creating.add(label);
     try {
-      const privateKey = await generate(spec);
+      const privateKey = await (this.ahead?.take(spec) ?? generatePrivateKey(spec));
       const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
       const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
       const record = await sealKey(label, spec, spki, pkcs8, this.kdf, this.masters);
@@ -271,10 +274,3 @@ function createSecretKeyObject(raw: Buffer): KeyObject {
   return createSecretKey(raw);
 }
 
-function generate(spec: KeySpec): Promise<KeyObject> {
-  return new Promise((resolve, reject) => {
-    const done = (err: Error | null, _pub: KeyObject, priv: KeyObject) => (err ? reject(err) : resolve(priv));
-    if (spec.type === 'RSA') generateKeyPair('rsa', { modulusLength: spec.bits, publicExponent: 0x10001 }, done);
-    else generateKeyPair('ec', { namedCurve: CURVES[spec.curve].nodeName }, done);
-  });
-}

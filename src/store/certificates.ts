@@ -194,7 +194,8 @@ export class CertificateRepository {
       const [row] = await reader.queryArrays(sql, [...params, after.revokedAt, after.id, pageSize]);
       return [Number(row?.[0] ?? 0), (row?.[1] as string | null) ?? ''];
     };
-    const columns = new ColumnsReader(pageSize);
+    // sized by the first page: an empty CRL (most at first start: 150 of them) allocates nothing
+    let columns: ColumnsReader | undefined;
     let key: PageKey = { revokedAt: -Number.MAX_SAFE_INTEGER, id: 0 };
     let next: Promise<[number, string]> | undefined = fetch(key);
     try {
@@ -204,6 +205,7 @@ export class CertificateRepository {
         if (count === 0) return;
         const last = lastKey(text);
         if (count === pageSize) next = fetch(last);
+        columns ??= new ColumnsReader(count);
         columns.read(text, key);
         if (columns.count !== count) throw new Error(`a page of ${count} revoked entries was read as ${columns.count}`);
         key = last;

@@ -6,6 +6,7 @@ import { globalOptions, type GlobalOptions } from '../global-options.js';
 import { print } from '../output.js';
 import type { InstallationConfig } from '../../compose/data-dir.js';
 import type { Services } from '../../compose/services.js';
+import type { KeyPairsAhead } from '../../kms/key-pairs-ahead.js';
 
 export interface InitCliOptions {
   kms: string;
@@ -35,6 +36,28 @@ export function configFromInitOptions(o: InitCliOptions, databaseUrl: string | u
   } else throw invalid(`unknown --kms ${JSON.stringify(o.kms)}: use soft or pkcs11`);
   if (o.publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(o.publicUrl)) throw invalid(`--public-url ${JSON.stringify(o.publicUrl)} is not an http(s) URL`);
   return { kms, ...(databaseUrl ? { databaseUrl } : {}), ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}) };
+}
+
+/**
+ * On a first start with the default store (no installation in the data directory, software keys), the CA key
+ * pairs are set going before the modules load and the database is created: the thread pool generates them
+ * while the main thread does the rest of the start (issue 11: the first start within 5 s).
+ */
+export async function keyPairsAheadOfFirstStart(g: GlobalOptions, keyAlgorithm: string): Promise<KeyPairsAhead | undefined> {
+  if (g.databaseUrlExplicit) return undefined;
+  const [{ dataDirExists, readConfig }, { parseKeySpec }, { KeyPairsAhead }, { allAuthorities }] = await Promise.all([
+    import('../../compose/data-dir.js'),
+    import('../../pki/signer.js'),
+    import('../../kms/key-pairs-ahead.js'),
+    import('../../ca/hierarchy.js'),
+  ]);
+  const spec = parseKeySpec(keyAlgorithm);
+  try {
+    if (!spec || (dataDirExists(g.dataDir) && (readConfig(g.dataDir) || existsSync(join(g.dataDir, 'jpki.sqlite'))))) return undefined;
+  } catch {
+    return undefined; // the command itself says what is wrong with the data directory
+  }
+  return new KeyPairsAhead(spec, allAuthorities().length);
 }
 
 /** Creates the CA hierarchy once; shared by `jpki init` and `jpki serve` on an empty data directory. */
@@ -119,6 +142,7 @@ export function registerInit(program: Command): void {
     .option('--public-url <url>', 'public base URL written into certificates (env JPKI_PUBLIC_URL); saved only when given')
     .action(async (o: InitCliOptions, cmd: Command) => {
       const g = globalOptions(cmd);
+      const ahead = o.kms === 'soft' ? await keyPairsAheadOfFirstStart(g, o.keyAlgorithm) : undefined;
       const [{ dataDirExists, ensureDataDir, readConfig, writeConfig, writeFileAtomic }, { openServices }, { parseKeySpec }] = await Promise.all([
         import('../../compose/data-dir.js'),
         import('../../compose/services.js'),
@@ -188,7 +212,7 @@ export function registerInit(program: Command): void {
           ensureDataDir(join(g.dataDir, 'keys'));
           writeFileAtomic(join(g.dataDir, 'keys', 'pkcs11.pin'), `${pkcs11Pin}\n`, 0o600);
         }
-        services = await openServices(g, { config, create: true, ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}) });
+        services = await openServices(g, { config, create: true, ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}), ...(config.kms.type === 'soft' && ahead ? { keyPairsAhead: ahead } : {}) });
         await initialize(services, o.keyAlgorithm, 'cli');
         // saved last: a data directory with a config.json holds a complete installation
         writeConfig(g.dataDir, config);

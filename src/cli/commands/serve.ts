@@ -134,28 +134,31 @@ export function registerServe(program: Command): void {
       const trustProxy = o.trustProxy === undefined || o.trustProxy === '' ? false : parseTrustProxy(o.trustProxy);
       if (o.publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(o.publicUrl))
         throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--public-url ${JSON.stringify(o.publicUrl)} is not an http(s) URL`);
-      const [{ dataDirExists, readConfig, writeConfig }, { openServices }, { buildApp }, { initialize }, { printDemo, seedDemoInstallation }] = await Promise.all([
+      // before anything is created or started: a taken port fails now, and nothing is saved
+      const actualPort = await claimPort(o.host, port);
+      const { initialize, keyPairsAheadOfFirstStart } = await import('./init.js');
+      // a first start: the CA key pairs are generated while the rest loads
+      const ahead = await keyPairsAheadOfFirstStart(g, o.keyAlgorithm);
+      const [{ dataDirExists, readConfig, writeConfig }, { openServices }, { buildApp }, { printDemo, seedDemoInstallation }] = await Promise.all([
         import('../../compose/data-dir.js'),
         import('../../compose/services.js'),
         import('../../server/app.js'),
-        import('./init.js'),
         import('./counter.js'),
       ]);
       const saved = dataDirExists(g.dataDir) ? readConfig(g.dataDir) : undefined;
-      // before anything is created: a taken port fails now, and nothing is saved
-      const actualPort = await claimPort(o.host, port);
       const listenHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
       const ownAddress = `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${actualPort}`;
       // With no public URL given or saved, certificates point at this server itself, as it listens now.
       const publicUrl = o.publicUrl ?? (process.env.JPKI_PUBLIC_URL || saved?.publicUrl ? undefined : ownAddress);
       const readDb = o.readDb ? { readDatabaseUrl: o.readDb } : {};
-      const services = await openServices(g, { create: true, ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}), ...readDb });
+      const services = await openServices(g, { create: true, ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}), ...readDb, ...(ahead ? { keyPairsAhead: ahead } : {}) });
       let app: Awaited<ReturnType<typeof buildApp>> | undefined;
       try {
         if (!(await services.ca.isInitialized())) {
           print(`empty data directory ${g.dataDir}: initialising`);
           await initialize(services, o.keyAlgorithm, 'system');
         }
+        ahead?.discard();
         // a new installation remembers its database, and its public URL only when one was given
         if (!saved)
           writeConfig(g.dataDir, {
