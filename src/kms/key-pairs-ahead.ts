@@ -38,7 +38,7 @@ export class KeyPairsAhead {
       key.catch(() => undefined); // a failure surfaces where the key is taken, not as an unhandled rejection
       return key;
     });
-    let next = 0;
+    let next = 0; if (process.env.JPKI_T) console.error("ahead at", performance.now().toFixed(0));
     const lane = async (): Promise<void> => {
       while (next < pending.length) {
         const p = pending[next++]!;

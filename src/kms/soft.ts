@@ -38,9 +38,10 @@ export async function openSoftKeyManager(config: SoftKmsConfig, ahead?: KeyPairs
   if (typeof config.dir !== 'string' || config.dir === '')
     throw new KmsError('KMS_CONFIG_INVALID', 'malformed', 'the soft key store needs a directory (config dir)');
   await mkdir(config.dir, { recursive: true, mode: 0o700 });
-  const passphrase = config.passphrase ?? process.env[PASSPHRASE_ENV] ?? (await filePassphrase(config.dir));
+  const chosen = config.passphrase ?? process.env[PASSPHRASE_ENV];
+  const passphrase = chosen ?? (await filePassphrase(config.dir));
   if (passphrase === '') throw new KmsError('KMS_CONFIG_INVALID', 'malformed', 'the key passphrase is empty');
-  return new SoftKeyManager(config.dir, passphrase, ahead);
+  return new SoftKeyManager(config.dir, passphrase, { ahead, passphrase: chosen === undefined ? 'generated' : 'chosen' });
 }
 
 /** `<dir>/passphrase`: read it, or create it once (32 random bytes, base64url, mode 0600). */
@@ -105,19 +106,27 @@ export class SoftKeyManager implements KeyManager, KeyAttributes, KeyDeleter, Se
   closed = false;
   private readonly masters: MasterKeyCache;
   /** Every key this manager creates shares one scrypt salt, so loading them later costs one KDF run. */
-  private readonly kdf: KdfParams = newKdfParams();
+  private readonly kdf: KdfParams;
   private readonly privateKeys = new Map<string, Promise<KeyObject>>();
   private readonly creating = new Set<string>();
   /** Decrypted secrets, as HMAC keys (node keeps them in its own memory). */
   private readonly secrets = new Map<string, Promise<KeyObject>>();
 
+  /** Key pairs already being generated for the keys this store is about to create (the first start). */
+  private readonly ahead: KeyPairsAhead | undefined;
+
+  /**
+   * `passphrase: 'generated'` when it is the store's own random passphrase file, which new keys then seal with
+   * a cheaper scrypt (soft-file.ts); a person's passphrase (config or JPKI_KEY_PASSPHRASE) gets the full cost.
+   */
   constructor(
     readonly dir: string,
     passphrase: string,
-    /** Key pairs already being generated for the keys this store is about to create (the first start). */
-    private readonly ahead?: KeyPairsAhead,
+    options: { ahead?: KeyPairsAhead | undefined; passphrase?: 'chosen' | 'generated' } = {},
   ) {
     this.masters = new MasterKeyCache(passphrase);
+    this.kdf = newKdfParams(options.passphrase ?? 'chosen');
+    this.ahead = options.ahead;
   }
 
   private pathOf(label: string): string {

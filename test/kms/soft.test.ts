@@ -250,4 +250,34 @@ describe('software key store', () => {
     expect(await codeOf(km2.getSigner(k.uri))).toBe('KMS_KEY_NOT_FOUND');
     await km2.close();
   });
+
+  it("stretches a person's passphrase with scrypt 2^17, the store's own random passphrase file with 2^14, and opens both", async () => {
+    const kdfOf = async (dir: string, label: string) => (JSON.parse(await readFile(join(dir, `${label}.key`), 'utf8')) as { kdf: { N: number; r: number; p: number } }).kdf;
+    const chosenDir = await freshDir();
+    const chosen = await openKeyManager({ type: 'soft', dir: chosenDir, passphrase: 'correct horse battery staple' });
+    await chosen.createKey('chosen', { type: 'EC', curve: 'P-256' });
+    await chosen.close();
+    expect(await kdfOf(chosenDir, 'chosen')).toMatchObject({ N: 2 ** 17, r: 8, p: 1 });
+
+    process.env.JPKI_KEY_PASSPHRASE = 'an operator typed this';
+    const envDir = await freshDir();
+    const fromEnv = await openKeyManager({ type: 'soft', dir: envDir });
+    await fromEnv.createKey('env', { type: 'EC', curve: 'P-256' });
+    await fromEnv.close();
+    expect(await kdfOf(envDir, 'env')).toMatchObject({ N: 2 ** 17 });
+    delete process.env.JPKI_KEY_PASSPHRASE;
+
+    const genDir = await freshDir();
+    const generated = await openKeyManager({ type: 'soft', dir: genDir });
+    const { uri } = await generated.createKey('generated', { type: 'EC', curve: 'P-256' });
+    await generated.close();
+    expect((await readFile(join(genDir, 'passphrase'), 'utf8')).trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await kdfOf(genDir, 'generated')).toMatchObject({ N: 2 ** 14, r: 8, p: 1 });
+    // a later process reads the passphrase file and signs with the key
+    const again = await openKeyManager({ type: 'soft', dir: genDir });
+    const signer = await again.getSigner(uri);
+    const sig = await signer.sign(data);
+    expect(verify('sha256', data, createPublicKey({ key: Buffer.from(signer.publicKey), format: 'der', type: 'spki' }), sig)).toBe(true);
+    await again.close();
+  });
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JpkiError } from '../../common/errors.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
@@ -45,19 +45,16 @@ export function configFromInitOptions(o: InitCliOptions, databaseUrl: string | u
  */
 export async function keyPairsAheadOfFirstStart(g: GlobalOptions, keyAlgorithm: string): Promise<KeyPairsAhead | undefined> {
   if (g.databaseUrlExplicit) return undefined;
-  const [{ dataDirExists, readConfig }, { parseKeySpec }, { KeyPairsAhead }, { allAuthorities }] = await Promise.all([
-    import('../../compose/data-dir.js'),
+  // plain file checks, not compose/data-dir (its config schema loads zod): this runs before anything else loads
+  const at = statSync(g.dataDir, { throwIfNoEntry: false });
+  if (at && (!at.isDirectory() || existsSync(join(g.dataDir, 'config.json')) || existsSync(join(g.dataDir, 'jpki.sqlite')))) return undefined;
+  const [{ parseKeySpec }, { KeyPairsAhead }, { allAuthorities }] = await Promise.all([
     import('../../pki/signer.js'),
     import('../../kms/key-pairs-ahead.js'),
     import('../../ca/hierarchy.js'),
   ]);
   const spec = parseKeySpec(keyAlgorithm);
-  try {
-    if (!spec || (dataDirExists(g.dataDir) && (readConfig(g.dataDir) || existsSync(join(g.dataDir, 'jpki.sqlite'))))) return undefined;
-  } catch {
-    return undefined; // the command itself says what is wrong with the data directory
-  }
-  return new KeyPairsAhead(spec, allAuthorities().length);
+  return spec ? new KeyPairsAhead(spec, allAuthorities().length) : undefined;
 }
 
 /** Creates the CA hierarchy once; shared by `jpki init` and `jpki serve` on an empty data directory. */
