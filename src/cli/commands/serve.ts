@@ -153,6 +153,9 @@ export function registerServe(program: Command): void {
       const readDb = o.readDb ? { readDatabaseUrl: o.readDb } : {};
       const services = await openServices(g, { create: true, ...(saved ? { config: saved } : {}), ...(publicUrl ? { publicUrl } : {}), ...readDb, ...(ahead ? { keyPairsAhead: ahead } : {}) });
       let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+      // The routes need no CA: on a first start they are put together while the key pairs are generated.
+      const building = workers === 1 ? buildApp(services, { limits: { maxConnections }, trustProxy }) : undefined;
+      building?.catch(() => undefined); // its failure is thrown where it is awaited
       try {
         if (!(await services.ca.isInitialized())) {
           print(`empty data directory ${g.dataDir}: initialising`);
@@ -174,8 +177,8 @@ export function registerServe(program: Command): void {
         // CRLs on schedule and after revocations; its first pass publishes whatever is missing before the
         // port opens, since the HTTP edge only ever serves stored CRLs
         await services.crlUpdater.start();
-        if (workers === 1) {
-          app = await buildApp(services, { limits: { maxConnections }, trustProxy });
+        if (building) {
+          app = await building;
           await app.listen({ port: actualPort, host: o.host });
         } else await startWorkers(cluster, workers, actualPort, services.publicUrl);
         // the OCSP jobs: responder renewal and pre-signing
@@ -186,7 +189,7 @@ export function registerServe(program: Command): void {
         services.audit.start(60_000, (e) => process.stderr.write(`jpki: audit checkpoint: ${(e as Error).message}\n`));
         for (const line of await counterLines(services, ownAddress)) print(line);
       } catch (e) {
-        await app?.close();
+        await (app ?? (await building?.catch(() => undefined)))?.close();
         await services.close();
         throw e;
       }
