@@ -46,7 +46,8 @@ export async function isEmptyCounter(register: Pick<ResidentRegister, 'count'>, 
  */
 export async function seedDemo(register: ResidentRegister, counter: Counter, deviceUri: (municipality: string) => string): Promise<DemoSeed> {
   const residents = await register.addAll(DEMO_RESIDENTS, 'demo');
-  for (const o of DEMO_OPERATORS) await counter.operators.add({ ...o, password: DEMO_PASSWORD }, 'demo');
+  // all at once: each password's scrypt runs on the thread pool, so the five share the cores
+  await Promise.all(DEMO_OPERATORS.map((o) => counter.operators.add({ ...o, password: DEMO_PASSWORD }, 'demo')));
   const devices: DemoSeed['devices'] = [];
   for (const m of [...new Set(DEMO_OPERATORS.map((o) => o.municipality))]) {
     const d = await counter.addDevice({ municipality: m, name: '鍵ペア生成装置 1', uri: deviceUri(m) }, 'demo');

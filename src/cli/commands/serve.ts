@@ -156,11 +156,15 @@ export function registerServe(program: Command): void {
       // The routes need no CA: on a first start they are put together while the key pairs are generated.
       const building = workers === 1 ? buildApp(services, { limits: { maxConnections }, trustProxy }) : undefined;
       building?.catch(() => undefined); // its failure is thrown where it is awaited
+      let seeding: ReturnType<typeof seedDemoInstallation> | undefined;
       try {
-        if (!(await services.ca.isInitialized())) {
-          print(`empty data directory ${g.dataDir}: initialising`);
-          await initialize(services, o.keyAlgorithm, 'system');
-        }
+        const initializing = !(await services.ca.isInitialized());
+        if (initializing) print(`empty data directory ${g.dataDir}: initialising`);
+        // the demo register and counter (docs/counter.md), only into an empty register; they need no CA, so a
+        // first start seeds them while the key pairs are generated
+        seeding = o.demo ? seedDemoInstallation(services) : undefined;
+        seeding?.catch(() => undefined); // its failure is thrown where it is awaited
+        if (initializing) await initialize(services, o.keyAlgorithm, 'system');
         ahead?.discard();
         // a new installation remembers its database, and its public URL only when one was given
         if (!saved)
@@ -169,11 +173,8 @@ export function registerServe(program: Command): void {
             ...(g.databaseUrlExplicit ? { databaseUrl: g.databaseUrl } : {}),
             ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
           });
-        // the demo register and counter (docs/counter.md), only into an empty register
-        if (o.demo) {
-          const seed = await seedDemoInstallation(services);
-          if (seed) printDemo(seed);
-        }
+        const seed = await seeding;
+        if (seed) printDemo(seed);
         // CRLs on schedule and after revocations; its first pass publishes whatever is missing before the
         // port opens, since the HTTP edge only ever serves stored CRLs
         await services.crlUpdater.start();
@@ -190,6 +191,7 @@ export function registerServe(program: Command): void {
         for (const line of await counterLines(services, ownAddress)) print(line);
       } catch (e) {
         await (app ?? (await building?.catch(() => undefined)))?.close();
+        await seeding?.catch(() => undefined); // not closed under its feet
         await services.close();
         throw e;
       }
