@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
-import { transform } from 'esbuild';
 import { PROJECT_ROOT } from '../../common/project-root.js';
 
 /**
@@ -78,6 +77,8 @@ export async function webAsset(relative: string, root = WEB_ROOT): Promise<WebAs
 }
 
 async function transpile(code: string, file: string, root: string): Promise<Buffer> {
+  // loaded on the first page asked for, not at start-up (issue 11: the first start)
+  const { transform } = await import('esbuild');
   const out = await transform(code, {
     loader: 'ts',
     format: 'esm',
