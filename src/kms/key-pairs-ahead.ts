@@ -21,6 +21,9 @@ export function generatePrivateKey(spec: KeySpec): Promise<KeyObject> {
  */
 export class KeyPairsAhead {
   private queue: Promise<KeyObject>[];
+  private readonly pending: { resolve: (k: KeyObject) => void; reject: (e: unknown) => void }[] = [];
+  /** The index of the next key pair a lane starts; `count` once all started or discarded. */
+  private next = 0;
 
   /**
    * `lanes` key pairs are generated at a time, one after another in each lane: enough to keep every core
@@ -32,16 +35,14 @@ export class KeyPairsAhead {
     count: number,
     lanes = availableParallelism(),
   ) {
-    const pending: { resolve: (k: KeyObject) => void; reject: (e: unknown) => void }[] = [];
     this.queue = Array.from({ length: count }, () => {
-      const key = new Promise<KeyObject>((resolve, reject) => pending.push({ resolve, reject }));
+      const key = new Promise<KeyObject>((resolve, reject) => this.pending.push({ resolve, reject }));
       key.catch(() => undefined); // a failure surfaces where the key is taken, not as an unhandled rejection
       return key;
     });
-    let next = 0; if (process.env.JPKI_T) console.error("ahead at", performance.now().toFixed(0));
     const lane = async (): Promise<void> => {
-      while (next < pending.length) {
-        const p = pending[next++]!;
+      while (this.next < this.pending.length) {
+        const p = this.pending[this.next++]!;
         await generatePrivateKey(spec).then(p.resolve, p.reject);
       }
     };
@@ -58,7 +59,14 @@ export class KeyPairsAhead {
     return this.queue.length;
   }
 
+  /**
+   * Drops what was not taken and starts no more: a key pair taken but not yet started fails (the ones under
+   * way finish, node cannot cancel them).
+   */
   discard(): void {
     this.queue = [];
+    const unstarted = this.pending.slice(this.next);
+    this.next = this.pending.length;
+    for (const p of unstarted) p.reject(new Error('the key pairs generated ahead were discarded'));
   }
 }

@@ -47,10 +47,14 @@ describe('key pairs generated ahead', () => {
     }
   });
 
-  it('a discarded pool hands out nothing', () => {
-    const ahead = new KeyPairsAhead({ type: 'EC', curve: 'P-256' }, 2);
+  it('a discarded pool hands out nothing and starts no more; a key pair taken but not started fails', async () => {
+    const ahead = new KeyPairsAhead({ type: 'RSA', bits: 2048 }, 3, 1);
+    const first = ahead.take({ type: 'RSA', bits: 2048 })!; // under way in the one lane
+    const third = (ahead.take({ type: 'RSA', bits: 2048 }), ahead.take({ type: 'RSA', bits: 2048 })!);
     ahead.discard();
     expect(ahead.remaining).toBe(0);
-    expect(ahead.take({ type: 'EC', curve: 'P-256' })).toBeUndefined();
+    expect(ahead.take({ type: 'RSA', bits: 2048 })).toBeUndefined();
+    await expect(third).rejects.toThrow(/discarded/);
+    expect((await first).asymmetricKeyType).toBe('rsa');
   });
 });

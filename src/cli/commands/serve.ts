@@ -191,6 +191,7 @@ export function registerServe(program: Command): void {
         for (const line of await counterLines(services, ownAddress)) print(line);
       } catch (e) {
         await (app ?? (await building?.catch(() => undefined)))?.close();
+        ahead?.discard();
         await seeding?.catch(() => undefined); // not closed under its feet
         await services.close();
         throw e;
