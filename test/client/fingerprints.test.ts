@@ -111,3 +111,29 @@ describe('jpki client fingerprints', () => {
     expect(JSON.parse(good.stdout).comparison).toEqual([expect.objectContaining({ match: true, listed: '東京都知事' })]);
   });
 });
+
+describe("the portal's fingerprint list is read with a bound", () => {
+  it('refuses /dev/zero and a server that sends without end, with a reason', async () => {
+    const { loadFingerprintList } = await import('../../src/client/fingerprints.js');
+    await expect(loadFingerprintList('/dev/zero')).rejects.toMatchObject({ code: 'FINGERPRINT_LIST_UNAVAILABLE', message: expect.stringMatching(/larger than 1048576 bytes/) });
+    const { createServer } = await import('node:http');
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (res.write(chunk)) if (res.destroyed) return;
+        res.once('drain', pump);
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = endless.address() as import('node:net').AddressInfo;
+      await expect(loadFingerprintList(`http://127.0.0.1:${port}/api/portal/trust-anchors`)).rejects.toMatchObject({ code: 'FINGERPRINT_LIST_UNAVAILABLE', message: expect.stringMatching(/larger than/) });
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((r) => endless.close(r));
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileBounded } from '../../common/bounded-read.js';
 import { JpkiError } from '../../common/errors.js';
 import { globalOptions } from '../global-options.js';
 import { withServices } from '../with-services.js';
@@ -70,9 +70,13 @@ export function registerAudit(program: Command): void {
     );
 }
 
+/** An audit public key is a few hundred bytes of PEM; /dev/zero or a log named by mistake is refused, not read for ever. */
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+
 function readKey(path: string): KeyObject {
+  const pem = readFileBounded(path, MAX_KEY_FILE_BYTES, 'audit public key file');
   try {
-    return createPublicKey(readFileSync(path));
+    return createPublicKey(pem);
   } catch (e) {
     throw new JpkiError('AUDIT_KEY_FILE_INVALID', 'malformed', `cannot read an audit public key from ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
