@@ -9,7 +9,7 @@ import { OcspResponderCertificates } from '../ca/ocsp-responder-certificates.js'
 import { createOcspService, type OcspService, type OcspStorage } from '../ocsp/index.js';
 import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
 import { formatPkcs11Uri, formatSoftUri, openKeyManager, type KeyManager } from '../kms/index.js';
-import { openReadStore, scoped, StatusChangeFeed, type ReadStore, type Store } from '../store/index.js';
+import { openLocalReadStore, openReadStore, scoped, StatusChangeFeed, type ReadStore, type Store } from '../store/index.js';
 import { municipalityByCode, ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
 import { kmsCardIssuer } from './card-issuer.js';
@@ -168,8 +168,10 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     throw e;
   }
   const ocspFeed = readStore ? new StatusChangeFeed(readStore.db, readStore.statusChanges) : statusFeed;
+  // on SQLite the responder reads through a read-only connection of its own, with a small page cache
+  const ocspReads = readStore ? undefined : openLocalReadStore(store);
   const ocsp = createOcspService({
-    storage: ocspStorageOf(store, readStore),
+    storage: ocspStorageOf(store, readStore ?? ocspReads),
     clock,
     responders: frontDoor(ocspResponders, ['current']),
     feed: ocspFeed,
@@ -255,6 +257,7 @@ export async function openServices(globals: InstallationLocation, options: OpenO
       ocspFeed.stop();
       await keys.close().catch(() => undefined);
       await readStore?.close();
+      await ocspReads?.close();
       await store.close();
     },
   };

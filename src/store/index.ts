@@ -1,6 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import { systemClock } from '../common/clock.js';
 import type { Database, SqlExecutor } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 import { migrate } from './migrate.js';
 import { StoreError } from './errors.js';
 import { AuditChainer, AuditInbox, AuditLog, appendToChain, type AuditEntry } from './audit-log.js';
@@ -208,6 +209,15 @@ export async function openReadStore(url: string, options: { clock?: Clock; pollM
   if (!isPostgresUrl(url)) throw new StoreError('DATABASE_URL_INVALID', 'malformed', `--read-db ${JSON.stringify(url)}: a read replica is a PostgreSQL URL (postgres://…)`);
   const db = await (await import('./postgres.js')).PostgresDatabase.openReplica(url, options.pollMs);
   return { ...repositories(db, options.clock ?? systemClock), db, close: () => db.close() };
+}
+
+/**
+ * A read-only connection of its own on the store's SQLite file, as a ReadStore (undefined for PostgreSQL and
+ * in-memory databases): the OCSP responder's reads (sqlite.ts `openReader`).
+ */
+export function openLocalReadStore(store: Store): ReadStore | undefined {
+  const db = (store.db as Partial<Pick<SqliteDatabase, 'openReader'>>).openReader?.();
+  return db && { ...repositories(db, store.clock), db, close: () => db.close() };
 }
 
 /** A store to read from (a replica): the repositories, the database, close. Writing through it fails. */
