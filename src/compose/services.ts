@@ -9,7 +9,7 @@ import { OcspResponderCertificates } from '../ca/ocsp-responder-certificates.js'
 import { createOcspService, type OcspService, type OcspStorage } from '../ocsp/index.js';
 import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
 import { formatPkcs11Uri, formatSoftUri, openKeyManager, type KeyManager } from '../kms/index.js';
-import { openLocalReadStore, openReadStore, scoped, StatusChangeFeed, type ReadStore, type Store } from '../store/index.js';
+import { localReads, openReadStore, scoped, StatusChangeFeed, type ReadStore, type Store } from '../store/index.js';
 import { municipalityByCode, ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
 import { kmsCardIssuer } from './card-issuer.js';
@@ -169,9 +169,9 @@ export async function openServices(globals: InstallationLocation, options: OpenO
   }
   const ocspFeed = readStore ? new StatusChangeFeed(readStore.db, readStore.statusChanges) : statusFeed;
   // on SQLite the responder reads through a read-only connection of its own, with a small page cache
-  const ocspReads = readStore ? undefined : openLocalReadStore(store);
+  const ocspReads = readStore ? undefined : localReads(store);
   const ocsp = createOcspService({
-    storage: ocspStorageOf(store, readStore ?? ocspReads),
+    storage: ocspStorageOf(store, readStore ?? ocspReads?.reads),
     clock,
     responders: frontDoor(ocspResponders, ['current']),
     feed: ocspFeed,

@@ -212,12 +212,36 @@ export async function openReadStore(url: string, options: { clock?: Clock; pollM
 }
 
 /**
- * A read-only connection of its own on the store's SQLite file, as a ReadStore (undefined for PostgreSQL and
- * in-memory databases): the OCSP responder's reads (sqlite.ts `openReader`).
+ * The OCSP responder's reads on a read-only connection of its own to the store's SQLite file (sqlite.ts
+ * `openReader`), opened on first use (CLI commands that never answer OCSP open nothing); PostgreSQL and
+ * in-memory databases read through the store itself.
  */
-export function openLocalReadStore(store: Store): ReadStore | undefined {
-  const db = (store.db as Partial<Pick<SqliteDatabase, 'openReader'>>).openReader?.();
-  return db && { ...repositories(db, store.clock), db, close: () => db.close() };
+export function localReads(store: Store): { reads: Pick<Repositories, 'authorities' | 'certificates' | 'ocspResponses'>; close(): Promise<void> } {
+  let opened: { repos: Repositories; db: Database } | null | undefined;
+  const repos = (): Pick<Repositories, 'authorities' | 'certificates' | 'ocspResponses'> => {
+    if (opened === undefined) {
+      const db = (store.db as Partial<Pick<SqliteDatabase, 'openReader'>>).openReader?.();
+      opened = db ? { repos: repositories(db, store.clock), db } : null;
+    }
+    return opened?.repos ?? store;
+  };
+  return {
+    reads: {
+      get authorities() {
+        return repos().authorities;
+      },
+      get certificates() {
+        return repos().certificates;
+      },
+      get ocspResponses() {
+        return repos().ocspResponses;
+      },
+    },
+    close: async () => {
+      await opened?.db.close();
+      opened = null;
+    },
+  };
 }
 
 /** A store to read from (a replica): the repositories, the database, close. Writing through it fails. */
