@@ -33,10 +33,13 @@ export function refreshAtOf(thisUpdate: number, nextUpdate: number): number {
 }
 
 /**
- * What an entry costs beyond its bytes in the arena (CertID, response, header text): its slot in the typed
- * arrays and the index, its certificate key string and that key's map slot.
+ * What an entry costs on the JS heap (`usedBytes` counts the arena, the typed arrays and the index apart):
+ * its certificate key string and that key's map slot.
  */
 export const ENTRY_OVERHEAD = 160;
+
+/** Bytes of typed arrays per slot: slab, offset, two lengths, hash, chain (4 each), three text lengths, three times (8 each), status. */
+const SLOT_BYTES = 6 * 4 + 3 + 3 * 8 + 1;
 
 const STATUS: readonly CachedStatus[] = ['good', 'revoked', 'unknown'];
 const MAX_SLAB = 4 * 2 ** 20;
@@ -99,7 +102,7 @@ export class ResponseCache {
   /** What the cache holds in memory: its slabs, typed arrays and index, and the per-entry overhead. */
   get usedBytes(): number {
     if (this.entries === 0) return 0;
-    return this.heldBytes + this.table.byteLength + this.slotCount * 46 + this.entries * ENTRY_OVERHEAD;
+    return this.heldBytes + this.table.byteLength + this.slabOf.length * SLOT_BYTES + this.entries * ENTRY_OVERHEAD;
   }
 
   /** The slot holding exactly these CertID bytes, or -1. */
