@@ -10,7 +10,7 @@ import { createOcspService, type OcspService, type OcspStorage } from '../ocsp/i
 import { publicationUrls, DEFAULT_PUBLIC_URL, type PublicationUrls } from '../ca/urls.js';
 import { formatPkcs11Uri, formatSoftUri, openKeyManager, type KeyManager } from '../kms/index.js';
 import type { KeyPairsAhead } from '../kms/key-pairs-ahead.js';
-import { openReadStore, scoped, StatusChangeFeed, type ReadStore, type Store } from '../store/index.js';
+import { localReads, openReadStore, scoped, StatusChangeFeed, type ReadStore, type Store } from '../store/index.js';
 import { municipalityByCode, ResidentRegister } from '../register/index.js';
 import { createCounter, deviceFactory, type Counter } from '../counter/index.js';
 import { kmsCardIssuer } from './card-issuer.js';
@@ -171,8 +171,10 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     throw e;
   }
   const ocspFeed = readStore ? new StatusChangeFeed(readStore.db, readStore.statusChanges) : statusFeed;
+  // on SQLite the responder reads through a read-only connection of its own, with a small page cache
+  const ocspReads = readStore ? undefined : localReads(store);
   const ocsp = createOcspService({
-    storage: ocspStorageOf(store, readStore),
+    storage: ocspStorageOf(store, readStore ?? ocspReads?.reads),
     clock,
     responders: frontDoor(ocspResponders, ['current']),
     feed: ocspFeed,
@@ -258,6 +260,7 @@ export async function openServices(globals: InstallationLocation, options: OpenO
       ocspFeed.stop();
       await keys.close().catch(() => undefined);
       await readStore?.close();
+      await ocspReads?.close();
       await store.close();
     },
   };

@@ -1,5 +1,5 @@
 import type { Clock } from '../common/clock.js';
-import { refreshAtOf } from './stored-responses.js';
+import { refreshAtOf } from './response-cache.js';
 import type { ResponseSource } from './source.js';
 
 /**

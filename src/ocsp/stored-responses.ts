@@ -4,7 +4,7 @@ import type { CertId } from './cert-id.js';
 import type { Issuer, IssuerIndex } from './issuers.js';
 import type { SignedSingle } from './live-signer.js';
 import type { OcspRequest } from './request.js';
-import { certIdKey, httpCaching, ownBytes, type CachedResponse, type ResponseCache } from './response-cache.js';
+import { httpCaching, refreshAtOf, type CachedResponse, type CachedStatus, type ResponseCache } from './response-cache.js';
 import { isCacheable, type OcspAnswer, type ResponseSource } from './source.js';
 
 /** The part of the store this source uses (store.ocspResponses, plus a batched write). */
@@ -44,16 +44,16 @@ export class StoredResponses implements ResponseSource {
   constructor(private readonly deps: StoredResponsesDeps) {}
 
   /** The hot path: a fresh response for exactly these CertID bytes, from memory, or undefined. */
-  lookup(certId: Uint8Array, now: number): CachedResponse | undefined {
-    const e = this.deps.cache.get(certIdKey(certId));
-    return e && e.refreshAt > now ? e : undefined;
+  lookup(certId: Uint8Array, now: number): OcspAnswer | undefined {
+    const cache = this.deps.cache;
+    const slot = cache.find(certId);
+    return slot >= 0 && cache.refreshAt(slot) > now ? cache.answerAt(slot) : undefined;
   }
 
   async answer(request: OcspRequest): Promise<OcspAnswer | undefined> {
     if (!isCacheable(request)) return undefined;
     const c = request.certIds[0]!;
-    const key = certIdKey(c.der);
-    const hit = this.deps.cache.get(key);
+    const hit = this.deps.cache.get(c.der);
     if (hit) return hit;
     const issuer = await this.deps.issuers.resolve(c);
     if (!issuer || c.serial === undefined || c.hash === undefined) return undefined;
@@ -62,7 +62,7 @@ export class StoredResponses implements ResponseSource {
     // Stale (a 'good' for a certificate revoked since), or signed for another encoding of the CertID.
     if (!stored || (stored.certStatus === 'good') === stored.revokedNow || !stored.certId.equals(c.der)) return undefined;
     this.deps.onStoreHit?.(issuer.caId);
-    return this.remember(key, entryOf(issuer.caId, c.serial, Buffer.from(c.der), stored.der, stored.thisUpdate, stored.nextUpdate, stored.certStatus), position);
+    return this.remember(`${issuer.caId}:${c.serial}`, c.der, stored.der, stored.thisUpdate, stored.nextUpdate, stored.certStatus, position);
   }
 
   /**
@@ -72,14 +72,12 @@ export class StoredResponses implements ResponseSource {
    * writes the store itself (the pre-signing job, in its own batches).
    */
   save(issuer: Issuer, certId: Pick<CertId, 'der' | 'serial' | 'hash'>, signed: SignedSingle, position: number, options: { persist?: boolean } = {}): CachedResponse {
-    const certIdDer = Buffer.from(certId.der);
-    const entry = entryOf(issuer.caId, certId.serial ?? '-', certIdDer, signed.der, signed.thisUpdate, signed.nextUpdate, signed.status);
     if (options.persist !== false && signed.status !== 'unknown' && certId.serial !== undefined && certId.hash !== undefined) {
       this.pending.push({
         caId: issuer.caId,
         serial: certId.serial,
         hashAlgorithm: certId.hash,
-        certId: certIdDer,
+        certId: Buffer.from(certId.der),
         certStatus: signed.status,
         thisUpdate: signed.thisUpdate,
         nextUpdate: signed.nextUpdate,
@@ -87,7 +85,7 @@ export class StoredResponses implements ResponseSource {
       });
       this.scheduleWrite();
     }
-    return this.remember(certIdKey(certIdDer), entry, position);
+    return this.remember(`${issuer.caId}:${certId.serial ?? '-'}`, certId.der, signed.der, signed.thisUpdate, signed.nextUpdate, signed.status, position);
   }
 
   /**
@@ -119,13 +117,14 @@ export class StoredResponses implements ResponseSource {
   }
 
   /**
-   * Caches an entry unless a status change raced the read it came from and may have made it wrong (then it
-   * is served once, not kept). An issuance only makes an "unknown" wrong; a revocation makes anything wrong.
+   * Caches an entry (the cache copies its bytes into its own memory) unless a status change raced the read
+   * it came from and may have made it wrong: then it is served once, not kept. An issuance only makes an
+   * "unknown" wrong; a revocation makes anything wrong.
    */
-  private remember(key: string, entry: CachedResponse, position: number): CachedResponse {
-    const changed = this.recent.get(entry.certKey);
-    if (!changed || changed.id <= position || (changed.issuance && entry.status !== 'unknown')) this.deps.cache.set(key, entry);
-    return entry;
+  private remember(certKey: string, certId: Uint8Array, der: Buffer, thisUpdate: number, nextUpdate: number, status: CachedStatus, position: number): CachedResponse {
+    const changed = this.recent.get(certKey);
+    if (!changed || changed.id <= position || (changed.issuance && status !== 'unknown')) return this.deps.cache.set(certKey, certId, der, thisUpdate, nextUpdate, status);
+    return { der, http: httpCaching(der, thisUpdate, nextUpdate), certKey, certId: Buffer.from(certId), status, refreshAt: refreshAtOf(thisUpdate, nextUpdate) };
   }
 
   private scheduleWrite(): void {
@@ -135,15 +134,4 @@ export class StoredResponses implements ResponseSource {
       this.timer.unref();
     }
   }
-}
-
-/** Responses are re-signed once half their validity has passed (RFC 5019 §6.1 prefers fresh ones). */
-export function refreshAtOf(thisUpdate: number, nextUpdate: number): number {
-  return thisUpdate + Math.floor((nextUpdate - thisUpdate) / 2);
-}
-
-function entryOf(caId: string, serial: string, certId: Buffer, der: Buffer, thisUpdate: number, nextUpdate: number, status: CachedResponse['status']): CachedResponse {
-  // buffers of their own: a slice of a shared pool slab would keep the whole slab alive (response-cache.ts)
-  const own = ownBytes(der);
-  return { der: own, http: httpCaching(own, thisUpdate, nextUpdate), certKey: `${caId}:${serial}`, certId: ownBytes(certId), status, refreshAt: refreshAtOf(thisUpdate, nextUpdate) };
 }

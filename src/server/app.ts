@@ -10,6 +10,7 @@ import { counterApi } from './routes/counter/index.js';
 import { webRoutes } from './routes/web.js';
 import { portalRoutes } from './routes/portal.js';
 import { agencyRoutes } from './routes/agency.js';
+import { installOcspFastPath, ocspFastPath } from './ocsp-fast-path.js';
 
 /** A route as registered: what the fuzz tests walk, so that every route anyone adds is attacked too. */
 export interface RegisteredRoute {
@@ -35,6 +36,8 @@ export interface AppOptions {
    * CIDRs such as "127.0.0.1,10.0.0.0/8"): behind a TLS proxy the session cookie is then Secure.
    */
   trustProxy?: boolean | string;
+  /** Plain OCSP requests answered before fastify's routing (ocsp-fast-path.ts; default true; tests compare both). */
+  ocspFastPath?: boolean;
 }
 
 /**
@@ -52,6 +55,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   };
   const app = Fastify(serverOptions) as unknown as FastifyInstance;
   app.server.maxConnections = limits.maxConnections;
+  if (options.ocspFastPath !== false) installOcspFastPath(app.server, ocspFastPath({ responder: services.ocsp.responder, clock: services.clock }));
   const routeList: RegisteredRoute[] = [];
   app.decorate('routeList', routeList);
   app.addHook('onRoute', (route) => {

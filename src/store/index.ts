@@ -1,6 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import { systemClock } from '../common/clock.js';
 import type { Database, SqlExecutor } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 import { migrate } from './migrate.js';
 import { StoreError } from './errors.js';
 import { AuditChainer, AuditInbox, AuditLog, appendToChain, type AuditEntry } from './audit-log.js';
@@ -208,6 +209,39 @@ export async function openReadStore(url: string, options: { clock?: Clock; pollM
   if (!isPostgresUrl(url)) throw new StoreError('DATABASE_URL_INVALID', 'malformed', `--read-db ${JSON.stringify(url)}: a read replica is a PostgreSQL URL (postgres://…)`);
   const db = await (await import('./postgres.js')).PostgresDatabase.openReplica(url, options.pollMs);
   return { ...repositories(db, options.clock ?? systemClock), db, close: () => db.close() };
+}
+
+/**
+ * The OCSP responder's reads on a read-only connection of its own to the store's SQLite file (sqlite.ts
+ * `openReader`), opened on first use (CLI commands that never answer OCSP open nothing); PostgreSQL and
+ * in-memory databases read through the store itself.
+ */
+export function localReads(store: Store): { reads: Pick<Repositories, 'authorities' | 'certificates' | 'ocspResponses'>; close(): Promise<void> } {
+  let opened: { repos: Repositories; db: Database } | null | undefined;
+  const repos = (): Pick<Repositories, 'authorities' | 'certificates' | 'ocspResponses'> => {
+    if (opened === undefined) {
+      const db = (store.db as Partial<Pick<SqliteDatabase, 'openReader'>>).openReader?.();
+      opened = db ? { repos: repositories(db, store.clock), db } : null;
+    }
+    return opened?.repos ?? store;
+  };
+  return {
+    reads: {
+      get authorities() {
+        return repos().authorities;
+      },
+      get certificates() {
+        return repos().certificates;
+      },
+      get ocspResponses() {
+        return repos().ocspResponses;
+      },
+    },
+    close: async () => {
+      await opened?.db.close();
+      opened = null;
+    },
+  };
 }
 
 /** A store to read from (a replica): the repositories, the database, close. Writing through it fails. */

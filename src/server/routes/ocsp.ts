@@ -12,6 +12,20 @@ export const OCSP_MAX_AGE_S = 300;
 const EMPTY = Buffer.alloc(0);
 const CACHE_CONTROL_FULL = `max-age=${OCSP_MAX_AGE_S}, public, no-transform, must-revalidate`;
 
+/** The HTTP headers of an OCSP answer, in the order they are sent (by the route and by the fast path alike). */
+export function ocspHeaders(a: OcspAnswer, now: number): Record<string, string> {
+  const http = a.http;
+  if (!http) return { 'content-type': 'application/ocsp-response', 'cache-control': 'no-store' };
+  const left = Math.floor((http.nextUpdate - now) / 1000);
+  return {
+    'content-type': 'application/ocsp-response',
+    'cache-control': left >= OCSP_MAX_AGE_S ? CACHE_CONTROL_FULL : `max-age=${Math.max(0, left)}, public, no-transform, must-revalidate`,
+    etag: http.etag,
+    'last-modified': http.lastModified,
+    expires: http.expires,
+  };
+}
+
 /**
  * The OCSP responder over HTTP (RFC 6960 Appendix A, RFC 5019 §5): POST `/ocsp` with an
  * application/ocsp-request body, or GET `/ocsp/<base64 or base64url DER, URL-encoded>`. Every answer is an
@@ -36,16 +50,8 @@ export async function ocspRoutes(app: FastifyInstance, opts: { responder: OcspRe
   });
 
   const send = (reply: FastifyReply, request: FastifyRequest, a: OcspAnswer): FastifyReply => {
-    reply.header('content-type', 'application/ocsp-response');
-    const http = a.http;
-    if (!http) return reply.header('cache-control', 'no-store').send(a.der);
-    const left = Math.floor((http.nextUpdate - clock.now().getTime()) / 1000);
-    reply
-      .header('cache-control', left >= OCSP_MAX_AGE_S ? CACHE_CONTROL_FULL : `max-age=${Math.max(0, left)}, public, no-transform, must-revalidate`)
-      .header('etag', http.etag)
-      .header('last-modified', http.lastModified)
-      .header('expires', http.expires);
-    if (request.headers['if-none-match'] === http.etag) return reply.code(304).send();
+    reply.headers(ocspHeaders(a, clock.now().getTime()));
+    if (a.http && request.headers['if-none-match'] === a.http.etag) return reply.code(304).send();
     return reply.send(a.der);
   };
 
