@@ -20,9 +20,15 @@ export function exitCodeFor(e: unknown): number {
 
 /** One line for the user: the error's message, never a stack trace (unless JPKI_DEBUG is set). */
 export function describeError(e: unknown): string {
-  if (isJpkiError(e)) return `${e.message} [${e.code}]`;
+  if (isJpkiError(e)) return `${oneLine(e.message)} [${e.code}]`;
   if (process.env.JPKI_DEBUG) return e instanceof Error ? (e.stack ?? e.message) : String(e);
-  return `internal error: ${e instanceof Error ? e.message : String(e)}`;
+  return `internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`;
+}
+
+/** An error is one line: a control character in it (a file name with a newline, say) is shown escaped. */
+export function oneLine(text: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** What a file-system error on a path the user named says, by errno. */

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { asCliError, describeError, exitCodeFor, EXIT_USAGE } from './exit.js';
+import { asCliError, describeError, exitCodeFor, EXIT_USAGE, oneLine } from './exit.js';
 import { COMMANDS, commandNameOf } from './commands/index.js';
 
 /**
@@ -53,7 +53,7 @@ export function usageLine(e: CommanderError): string {
   const path = u.commandPath ?? 'jpki';
   // a command group run without a sub-command (commander would print the group's whole help)
   const what = e.code === 'commander.help' ? `\`${path}\` needs a sub-command: ${(u.subcommands ?? []).join(', ')}` : e.message.replace(/^error: /, '');
-  return `jpki: ${what} (see \`${path} --help\`) [USAGE]`;
+  return `jpki: ${oneLine(what)} (see \`${path} --help\`) [USAGE]`;
 }
 
 /**
