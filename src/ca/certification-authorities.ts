@@ -1,5 +1,6 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
+import { pooledRandomBytes } from '../common/random-pool.js';
 import type { KeyManager } from '../kms/index.js';
 import { parseCsr, verifyCsr, parsePublicKey, checkKeyStrength } from '../pki/csr.js';
 import { keyIdentifierOf } from '../pki/extensions.js';
@@ -151,6 +152,7 @@ const UNDELIVERED_REASON = 'cessationOfOperation';
 export class CertificationAuthorities {
   private readonly signers = new Map<string, Promise<Signer>>();
   private readonly byPrefecture = new Map<string, AuthorityRecord>();
+  private readonly altNames = new Map<string, Buffer>();
   private readonly pending = new WeakMap<CertificateReservation, Pending>();
   private readonly writer: LedgerWriter;
   private readonly reservationMs: number;
@@ -327,6 +329,16 @@ export class CertificationAuthorities {
     return a;
   }
 
+  /** The issuerAltName of a CA's resident certificates (C=JP, O=公的個人認証サービス, OU=<governor>), encoded once. */
+  private issuerAltName(a: AuthorityRecord): Buffer {
+    let name = this.altNames.get(a.id);
+    if (!name) {
+      name = encodeName([{ C: 'JP' }, { O: '公的個人認証サービス' }, { OU: a.name }]);
+      this.altNames.set(a.id, name);
+    }
+    return name;
+  }
+
   /** The signer of a CA's key (cached: the key store is asked once per CA per process). */
   signerFor(a: AuthorityRecord): Promise<Signer> {
     let s = this.signers.get(a.id);
@@ -382,7 +394,7 @@ export class CertificationAuthorities {
         kind: req.kind,
         serial,
         signatureAlgorithm: signer.algorithm,
-        issuer: { subject: authority.subject, keyId: authority.keyId, altName: encodeName([{ C: 'JP' }, { O: '公的個人認証サービス' }, { OU: authority.name }]) },
+        issuer: { subject: authority.subject, keyId: authority.keyId, altName: this.issuerAltName(authority) },
         subjectPublicKeyInfo: spki,
         subject: residentSubject(req.kind, opaqueCommonName(now), localities),
         facts: req.facts,
@@ -662,6 +674,6 @@ function subjectKey(k: IssuanceRequest['publicKey']): { spki: Uint8Array; key: K
 function opaqueCommonName(now: Date): string {
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-  const r = randomBytes(9);
+  const r = pooledRandomBytes(9);
   return `${stamp}${Array.from(r, (b) => alphabet[b & 31]).join('')}`;
 }

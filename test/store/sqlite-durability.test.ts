@@ -113,6 +113,40 @@ describe('SQLite transactions (FULL, WAL)', () => {
     await db.close();
   });
 
+  it('a failing transaction is rolled back alone: whole when it commits alone, to its savepoint in a group', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'db.sqlite');
+    const db = new SqliteDatabase(path);
+    db.exec('CREATE TABLE t (x INTEGER UNIQUE)');
+    const held = heldSync();
+    (db as unknown as { walSync: WalSync }).walSync = new WalSync(`${path}-wal`, held.sync);
+    const fail = (x: number) =>
+      db.transaction(async (t) => {
+        await t.execute('INSERT INTO t (x) VALUES (?)', [x]);
+        throw new Error(`no ${x}`);
+      });
+    // alone (no savepoint): nothing of it is kept, and nothing waits for an fdatasync
+    await expect(fail(1)).rejects.toThrow('no 1');
+    expect(held.calls).toHaveLength(0);
+    // a group: held behind an fdatasync, three queue and commit together; the failing one leaves nothing
+    const first = db.transaction((t) => t.execute('INSERT INTO t (x) VALUES (2)'));
+    for (let i = 0; i < 5 && held.calls.length === 0; i++) await tick();
+    const group = [db.transaction((t) => t.execute('INSERT INTO t (x) VALUES (3)')), fail(4), db.transaction((t) => t.execute('INSERT INTO t (x) VALUES (5)'))];
+    held.calls[0]!(null);
+    await first;
+    for (let i = 0; i < 5 && held.calls.length < 2; i++) await tick();
+    held.calls[1]!(null);
+    const outcomes = await Promise.allSettled(group);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // and alone again after the group: the database takes the next transaction as before
+    const last = db.transaction((t) => t.execute('INSERT INTO t (x) VALUES (6)'));
+    for (let i = 0; i < 5 && held.calls.length < 3; i++) await tick();
+    held.calls[2]!(null);
+    await last;
+    expect(await db.query('SELECT x FROM t ORDER BY x')).toEqual([{ x: 2 }, { x: 3 }, { x: 5 }, { x: 6 }]);
+    await db.close();
+  });
+
   it('after a failed fdatasync the transaction and every later one fail', async () => {
     const dir = tempDir();
     const path = join(dir, 'db.sqlite');
