@@ -2,7 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
 import { pooledRandomBytes } from '../common/random-pool.js';
 import type { KeyManager } from '../kms/index.js';
-import { parseCsr, verifyCsr, parsePublicKey, checkKeyStrength } from '../pki/csr.js';
+import { parseCsr, verifyCsrOffThread, parsePublicKey, checkKeyStrength } from '../pki/csr.js';
 import { keyIdentifierOf } from '../pki/extensions.js';
 import { loadPublicKey } from '../pki/public-key.js';
 import {
@@ -376,7 +376,7 @@ export class CertificationAuthorities {
     const factsContext: ResidentFactsContext = { today: japanDate(now), prefecture: authority.prefecture!, ...(municipality ? { municipality } : {}) };
     if (req.facts) validateResidentFacts(req.facts, factsContext);
     else throwFactProblem(municipalityProblem(factsContext));
-    const { spki, key } = subjectKey(req.publicKey);
+    const { spki, key } = await subjectKey(req.publicKey);
     checkKeyStrength(key, { minRsaBits: 2048 });
     if (req.municipality !== undefined) await this.deps.crlPartitions?.ensure(authority.id, req.municipality);
     const signer = await this.signerFor(authority);
@@ -655,9 +655,9 @@ function reservationExpired(what: string): CaError {
 }
 
 /** The subject's key, loaded once (OpenSSL's key decoding costs more than building the whole TBS). */
-function subjectKey(k: IssuanceRequest['publicKey']): { spki: Uint8Array; key: KeyObject } {
+async function subjectKey(k: IssuanceRequest['publicKey']): Promise<{ spki: Uint8Array; key: KeyObject }> {
   if ('csr' in k) {
-    const csr = verifyCsr(parseCsr(k.csr));
+    const csr = await verifyCsrOffThread(parseCsr(k.csr));
     return { spki: csr.subjectPublicKeyInfo, key: csr.publicKey };
   }
   const spki = parsePublicKey(k.spki);
