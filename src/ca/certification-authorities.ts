@@ -1,7 +1,8 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
+import { pooledRandomBytes } from '../common/random-pool.js';
 import type { KeyManager } from '../kms/index.js';
-import { parseCsr, verifyCsr, parsePublicKey, checkKeyStrength } from '../pki/csr.js';
+import { parseCsr, verifyCsrOffThread, parsePublicKey, checkKeyStrength } from '../pki/csr.js';
 import { keyIdentifierOf } from '../pki/extensions.js';
 import { loadPublicKey } from '../pki/public-key.js';
 import {
@@ -151,6 +152,7 @@ const UNDELIVERED_REASON = 'cessationOfOperation';
 export class CertificationAuthorities {
   private readonly signers = new Map<string, Promise<Signer>>();
   private readonly byPrefecture = new Map<string, AuthorityRecord>();
+  private readonly altNames = new Map<string, Buffer>();
   private readonly pending = new WeakMap<CertificateReservation, Pending>();
   private readonly writer: LedgerWriter;
   private readonly reservationMs: number;
@@ -327,6 +329,16 @@ export class CertificationAuthorities {
     return a;
   }
 
+  /** The issuerAltName of a CA's resident certificates (C=JP, O=公的個人認証サービス, OU=<governor>), encoded once. */
+  private issuerAltName(a: AuthorityRecord): Buffer {
+    let name = this.altNames.get(a.id);
+    if (!name) {
+      name = encodeName([{ C: 'JP' }, { O: '公的個人認証サービス' }, { OU: a.name }]);
+      this.altNames.set(a.id, name);
+    }
+    return name;
+  }
+
   /** The signer of a CA's key (cached: the key store is asked once per CA per process). */
   signerFor(a: AuthorityRecord): Promise<Signer> {
     let s = this.signers.get(a.id);
@@ -364,7 +376,7 @@ export class CertificationAuthorities {
     const factsContext: ResidentFactsContext = { today: japanDate(now), prefecture: authority.prefecture!, ...(municipality ? { municipality } : {}) };
     if (req.facts) validateResidentFacts(req.facts, factsContext);
     else throwFactProblem(municipalityProblem(factsContext));
-    const { spki, key } = subjectKey(req.publicKey);
+    const { spki, key } = await subjectKey(req.publicKey);
     checkKeyStrength(key, { minRsaBits: 2048 });
     if (req.municipality !== undefined) await this.deps.crlPartitions?.ensure(authority.id, req.municipality);
     const signer = await this.signerFor(authority);
@@ -382,7 +394,7 @@ export class CertificationAuthorities {
         kind: req.kind,
         serial,
         signatureAlgorithm: signer.algorithm,
-        issuer: { subject: authority.subject, keyId: authority.keyId, altName: encodeName([{ C: 'JP' }, { O: '公的個人認証サービス' }, { OU: authority.name }]) },
+        issuer: { subject: authority.subject, keyId: authority.keyId, altName: this.issuerAltName(authority) },
         subjectPublicKeyInfo: spki,
         subject: residentSubject(req.kind, opaqueCommonName(now), localities),
         facts: req.facts,
@@ -643,9 +655,9 @@ function reservationExpired(what: string): CaError {
 }
 
 /** The subject's key, loaded once (OpenSSL's key decoding costs more than building the whole TBS). */
-function subjectKey(k: IssuanceRequest['publicKey']): { spki: Uint8Array; key: KeyObject } {
+async function subjectKey(k: IssuanceRequest['publicKey']): Promise<{ spki: Uint8Array; key: KeyObject }> {
   if ('csr' in k) {
-    const csr = verifyCsr(parseCsr(k.csr));
+    const csr = await verifyCsrOffThread(parseCsr(k.csr));
     return { spki: csr.subjectPublicKeyInfo, key: csr.publicKey };
   }
   const spki = parsePublicKey(k.spki);
@@ -662,6 +674,6 @@ function subjectKey(k: IssuanceRequest['publicKey']): { spki: Uint8Array; key: K
 function opaqueCommonName(now: Date): string {
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-  const r = randomBytes(9);
+  const r = pooledRandomBytes(9);
   return `${stamp}${Array.from(r, (b) => alphabet[b & 31]).join('')}`;
 }

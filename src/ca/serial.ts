@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../common/random-pool.js';
 import { CaError } from './errors.js';
 
 /** Bytes in a serial number: 16 bytes with the top bit clear carry 126 random bits (RFC 5280 and CA/B ≥ 64). */
@@ -9,7 +9,7 @@ export const SERIAL_BYTES = 16;
  * its hex form is canonical. Uniqueness per CA is enforced by the CA's ledger (a reservation of a taken serial fails).
  */
 export function randomSerial(): Buffer {
-  const b = randomBytes(SERIAL_BYTES);
+  const b = pooledRandomBytes(SERIAL_BYTES);
   b[0] = (b[0]! & 0x7f) | 0x40;
   return b;
 }

@@ -162,7 +162,8 @@ export class SqliteDatabase implements Database {
 
   /**
    * Transactions are group-committed: the ones that queue up while another is running share one
-   * BEGIN … COMMIT (one fsync), each inside its own SAVEPOINT so that a failing one is rolled back alone.
+   * BEGIN … COMMIT (one fsync), each inside its own SAVEPOINT so that a failing one is rolled back alone
+   * (a transaction that commits alone needs none).
    * Each caller's promise settles only after the shared COMMIT, so "resolved" still means "durable".
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -192,17 +193,30 @@ export class SqliteDatabase implements Database {
           for (const t of batch) t.reject(e);
           continue;
         }
+        // A lone transaction needs no savepoint (its failure rolls back the whole BEGIN): a savepoint copies
+        // every page it touches into the sub-journal first, and the CA's batches usually commit alone.
+        const alone = batch.length === 1;
         for (const t of batch) {
-          this.db.exec('SAVEPOINT tx');
+          if (!alone) this.db.exec('SAVEPOINT tx');
           try {
             const value = await t.fn(this.executor);
-            this.db.exec('RELEASE tx');
+            if (!alone) this.db.exec('RELEASE tx');
             outcomes.push({ ok: true, value });
           } catch (error) {
-            this.db.exec('ROLLBACK TO tx');
-            this.db.exec('RELEASE tx');
+            if (alone) {
+              if (this.db.inTransaction) this.db.exec('ROLLBACK');
+            } else {
+              this.db.exec('ROLLBACK TO tx');
+              this.db.exec('RELEASE tx');
+            }
             outcomes.push({ ok: false, error });
           }
+        }
+        const lone = outcomes[0]!;
+        if (alone && !lone.ok) {
+          // the lone transaction failed and was rolled back whole: nothing to commit
+          batch[0]!.reject(lone.error);
+          continue;
         }
         let commitError: unknown;
         try {

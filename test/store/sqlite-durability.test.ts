@@ -28,6 +28,17 @@ function tempDir(): string {
 }
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
+/** A database whose WalSync waits for the held stand-in, with one table. */
+function heldDatabase(schema: string) {
+  const path = join(tempDir(), 'db.sqlite');
+  const db = new SqliteDatabase(path);
+  db.exec(schema);
+  const held = heldSync();
+  // the database's own WalSync, with the held stand-in
+  (db as unknown as { walSync: WalSync }).walSync = new WalSync(`${path}-wal`, held.sync);
+  return { db, held, path };
+}
+
 describe('WalSync', () => {
   it('resolves a flush only after an fdatasync that began after it, and groups the flushes that wait', async () => {
     const dir = tempDir();
@@ -67,13 +78,7 @@ describe('WalSync', () => {
 
 describe('SQLite transactions (FULL, WAL)', () => {
   it('are answered only once the WAL was synced, and are then on disk for the next connection', async () => {
-    const dir = tempDir();
-    const path = join(dir, 'db.sqlite');
-    const db = new SqliteDatabase(path);
-    db.exec('CREATE TABLE t (x INTEGER)');
-    const held = heldSync();
-    // the database's own WalSync, with the held stand-in
-    (db as unknown as { walSync: WalSync }).walSync = new WalSync(`${path}-wal`, held.sync);
+    const { db, held, path } = heldDatabase('CREATE TABLE t (x INTEGER)');
     let answered = false;
     const tx = db.transaction((t) => t.execute('INSERT INTO t (x) VALUES (1)')).then(() => (answered = true));
     for (let i = 0; i < 5 && held.calls.length === 0; i++) await tick();
@@ -89,12 +94,7 @@ describe('SQLite transactions (FULL, WAL)', () => {
   });
 
   it('commits what queued while an fdatasync ran together once it is done: one commit, one more fdatasync', async () => {
-    const dir = tempDir();
-    const path = join(dir, 'db.sqlite');
-    const db = new SqliteDatabase(path);
-    db.exec('CREATE TABLE t (x INTEGER)');
-    const held = heldSync();
-    (db as unknown as { walSync: WalSync }).walSync = new WalSync(`${path}-wal`, held.sync);
+    const { db, held } = heldDatabase('CREATE TABLE t (x INTEGER)');
     const ran: number[] = [];
     const first = db.transaction(async (t) => (ran.push(1), t.execute('INSERT INTO t (x) VALUES (1)')));
     for (let i = 0; i < 5 && held.calls.length === 0; i++) await tick();
@@ -110,6 +110,35 @@ describe('SQLite transactions (FULL, WAL)', () => {
     held.calls[1]!(null);
     await Promise.all(later);
     expect(await db.query('SELECT x FROM t ORDER BY x')).toEqual([{ x: 1 }, { x: 2 }, { x: 3 }, { x: 4 }]);
+    await db.close();
+  });
+
+  it('a failing transaction is rolled back alone: whole when it commits alone, to its savepoint in a group', async () => {
+    const { db, held } = heldDatabase('CREATE TABLE t (x INTEGER UNIQUE)');
+    const fail = (x: number) =>
+      db.transaction(async (t) => {
+        await t.execute('INSERT INTO t (x) VALUES (?)', [x]);
+        throw new Error(`no ${x}`);
+      });
+    // alone (no savepoint): nothing of it is kept, and nothing waits for an fdatasync
+    await expect(fail(1)).rejects.toThrow('no 1');
+    expect(held.calls).toHaveLength(0);
+    // a group: held behind an fdatasync, three queue and commit together; the failing one leaves nothing
+    const first = db.transaction((t) => t.execute('INSERT INTO t (x) VALUES (2)'));
+    for (let i = 0; i < 5 && held.calls.length === 0; i++) await tick();
+    const group = [db.transaction((t) => t.execute('INSERT INTO t (x) VALUES (3)')), fail(4), db.transaction((t) => t.execute('INSERT INTO t (x) VALUES (5)'))];
+    held.calls[0]!(null);
+    await first;
+    for (let i = 0; i < 5 && held.calls.length < 2; i++) await tick();
+    held.calls[1]!(null);
+    const outcomes = await Promise.allSettled(group);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // and alone again after the group: the database takes the next transaction as before
+    const last = db.transaction((t) => t.execute('INSERT INTO t (x) VALUES (6)'));
+    for (let i = 0; i < 5 && held.calls.length < 3; i++) await tick();
+    held.calls[2]!(null);
+    await last;
+    expect(await db.query('SELECT x FROM t ORDER BY x')).toEqual([{ x: 2 }, { x: 3 }, { x: 5 }, { x: 6 }]);
     await db.close();
   });
 

@@ -1,6 +1,6 @@
 import { findExtension } from '../certificate-reader.js';
 import { OID_EXT_SUBJECT_ALT_NAME } from '../oids.js';
-import { decodeResidentFactsSan } from '../resident-facts.js';
+import { sanFacts } from './san-facts.js';
 import type { Lint } from './types.js';
 
 export const residentFactsMatchKind: Lint = {
@@ -10,11 +10,7 @@ export const residentFactsMatchKind: Lint = {
     const san = findExtension(c, OID_EXT_SUBJECT_ALT_NAME);
     if (ctx.kind === 'auth') return san ? 'a user-authentication certificate carries subjectAltName facts' : undefined;
     if (!san) return 'the signing certificate has no subjectAltName facts';
-    try {
-      decodeResidentFactsSan(san.value);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
+    const facts = sanFacts(san.value);
+    return facts instanceof Error ? facts.message : undefined;
   },
 };

@@ -1,6 +1,7 @@
 import { findExtension } from '../certificate-reader.js';
 import { OID_EXT_SUBJECT_ALT_NAME } from '../oids.js';
-import { decodeResidentFactsSan, residentFactsProblems } from '../resident-facts.js';
+import { residentFactsProblems } from '../resident-facts.js';
+import { sanFacts } from './san-facts.js';
 import type { Lint } from './types.js';
 
 /**
@@ -16,12 +17,8 @@ export const residentFactsValid: Lint = {
     if (ctx.kind !== 'sign') return undefined;
     const san = findExtension(c, OID_EXT_SUBJECT_ALT_NAME);
     if (!san) return undefined; // resident-facts-match-kind reports it
-    let facts;
-    try {
-      facts = decodeResidentFactsSan(san.value);
-    } catch {
-      return undefined; // resident-facts-match-kind reports it
-    }
+    const facts = sanFacts(san.value);
+    if (facts instanceof Error) return undefined; // resident-facts-match-kind reports it
     const problems = residentFactsProblems(facts, ctx.residentFacts ?? {});
     return problems.length ? problems.map((p) => `${p.field}: ${p.message}`).join('; ') : undefined;
   },
