@@ -1,4 +1,4 @@
-import { readFileBounded } from '../common/bounded-read.js';
+import { readFileBounded, readResponseBounded } from '../common/bounded-read.js';
 import { z } from 'zod';
 import type { CardSession } from './card-session.js';
 import { ClientError } from './errors.js';
@@ -34,7 +34,7 @@ export async function loadFingerprintList(urlOrFile: string): Promise<Fingerprin
     if (/^https?:\/\//.test(urlOrFile)) {
       const r = await fetch(urlOrFile, { signal: AbortSignal.timeout(15_000) });
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
-      text = await boundedText(r, MAX_LIST_BYTES);
+      text = (await readResponseBounded(r, MAX_LIST_BYTES)).toString('utf8');
     } else text = readFileBounded(urlOrFile, MAX_LIST_BYTES, 'fingerprint list').toString('utf8');
   } catch (e) {
     throw new ClientError('FINGERPRINT_LIST_UNAVAILABLE', 'unavailable', `cannot get the portal's fingerprint list from ${urlOrFile}: ${(e as Error).message}`);
@@ -80,17 +80,4 @@ export function compareFingerprints(shown: { subject: string; sha1: string; sha2
         : `no CA named ${c.subject} is on the portal's list`,
     };
   });
-}
-
-/** A response body as text, refused once it passes `max` bytes (a hostile server may send without end). */
-async function boundedText(r: Response, max: number): Promise<string> {
-  if (!r.body) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength;
-    if (total > max) throw new Error(`the answer is larger than ${max} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total).toString('utf8');
 }

@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, AuthorityInfoAccessSyntax, Certificate, CRLDistributionPoints } from '@peculiar/asn1-x509';
 import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest, id_pkix_ocsp_basic } from '@peculiar/asn1-ocsp';
+import { MAX_CRL_BYTES, MAX_OCSP_RESPONSE_BYTES, readResponseBounded } from '../common/bounded-read.js';
 import type { Clock } from '../common/clock.js';
 import { formatJapaneseDate } from '../pki/era.js';
 import { findRevoked, scanCrl, verifyCrlSignature } from '../pki/crl-scanner.js';
@@ -119,7 +120,7 @@ async function httpBytes(url: string, init: RequestInit, fetcher: typeof fetch, 
     throw new Error(`no answer (${e.message})`);
   });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return Buffer.from(await response.arrayBuffer());
+  return readResponseBounded(response, init.method === 'POST' ? MAX_OCSP_RESPONSE_BYTES : MAX_CRL_BYTES);
 }
 
 async function ocspStatus(url: string, certDer: Uint8Array, cert: Certificate, issuer: Certificate, issuerDer: Uint8Array, now: Date, fetcher: typeof fetch, timeoutMs: number): Promise<Status> {

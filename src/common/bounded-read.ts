@@ -33,3 +33,38 @@ export function readFileBounded(path: string, maxBytes: number, what = 'file'): 
 function tooLarge(path: string, what: string, maxBytes: number): JpkiError {
   return new JpkiError('INPUT_TOO_LARGE', 'malformed', `the ${what} ${path} is larger than ${maxBytes} bytes`, { limit: maxBytes });
 }
+
+/**
+ * The body of an HTTP answer, but never more than `maxBytes`: a server that answers without end (or a
+ * CRL of gigabytes) ends in a refusal once the limit is passed, not in a process that runs out of memory. A
+ * Content-Length above the limit is refused before any of the body is read.
+ */
+export async function readResponseBounded(response: Response, maxBytes: number): Promise<Buffer> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new Error(`the answer is larger than ${maxBytes} bytes (Content-Length ${declared})`);
+  }
+  if (!response.body) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new Error(`the answer is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * What a relying party accepts from a revocation server: an OCSP response names one certificate or a few
+ * (kilobytes); a CRL of a million entries is about 40 MB, so 256 MiB leaves room for a country's largest.
+ */
+export const MAX_OCSP_RESPONSE_BYTES = 1 << 20;
+export const MAX_CRL_BYTES = 256 << 20;

@@ -1,3 +1,4 @@
+import { MAX_CRL_BYTES, MAX_OCSP_RESPONSE_BYTES, readResponseBounded } from '../common/bounded-read.js';
 import type { Clock } from '../common/clock.js';
 import { JpkiError } from '../common/errors.js';
 import { OID_GPKI_POLICY_SIGN } from '../pki/oids.js';
@@ -16,7 +17,7 @@ export interface HierarchySource {
   certificates: { list(filter: { kind: 'cross' }): Promise<CertificateRecord[]> };
 }
 
-/** The verifier's network port over HTTP: GET for CRLs, POST for OCSP requests; no redirects. */
+/** The verifier's network port over HTTP: GET for CRLs, POST for OCSP requests; no redirects; bounded answers. */
 export const httpFetcher: RevocationFetcher = {
   async fetch(url, request) {
     const response = await fetch(url, {
@@ -26,7 +27,7 @@ export const httpFetcher: RevocationFetcher = {
       redirect: 'error',
     });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    return new Uint8Array(await readResponseBounded(response, request.body ? MAX_OCSP_RESPONSE_BYTES : MAX_CRL_BYTES));
   },
 };
 
