@@ -16,7 +16,7 @@
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import { openServices } from '../src/compose/services.js';
 import { PREFECTURES } from '../src/pki/prefectures.js';
 import { randomSerial } from '../src/ca/serial.js';
 import { PostgresDatabase } from '../src/store/postgres.js';
-import { asyncRate, markdownTable, syncRate } from './measure.js';
+import { asyncRate, markdownTable, rawRsaSignature, syncRate } from './measure.js';
 import { FACTS, makeCsrs } from './issuance-support.js';
 
 const SECONDS = Number(process.env.BENCH_ISSUE_SECONDS ?? 5);
@@ -79,28 +79,17 @@ async function processesRate(dataDir: string, url: string, processes: number): P
 }
 
 export async function bench(): Promise<void> {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const tbsLike = Buffer.alloc(1100, 7); // about the size of a resident certificate's TBS
-  const rawSync = syncRate(() => nodeSign('sha256', tbsLike, rsa.privateKey), SECONDS * 1000);
-  const signAsync = () => new Promise((res, rej) => nodeSign('sha256', tbsLike, rsa.privateKey, (e, s) => (e ? rej(e) : res(s))));
+  const { privateKey, signAsync, signSync, bracketed } = rawRsaSignature();
+  const rawSync = syncRate(signSync, SECONDS * 1000);
   const rawTwoCores = await rate(signAsync, 8);
-  /** The raw two-core rate again, briefly: the reference measured beside an issuance figure. */
-  const rawBeside = () => asyncRate(signAsync, 8, 2000);
   const rows: string[][] = [['', 'rate', 'vs raw, one core', 'vs raw, two cores', 'vs raw, two cores, measured beside it']];
   const row = (what: string, r: number, beside?: number) =>
     rows.push([what, `${r.toFixed(0)} /s`, `${((100 * r) / rawSync).toFixed(0)} %`, `${((100 * r) / rawTwoCores).toFixed(0)} %`, beside ? `${((100 * r) / beside).toFixed(0)} % (raw ${beside.toFixed(0)} /s)` : '']);
-  /** An issuance figure with the raw two-core rate measured right before and after it (their mean). */
-  const bracketed = async (measure: () => Promise<number>): Promise<[number, number]> => {
-    const before = await rawBeside();
-    const r = await measure();
-    const after = await rawBeside();
-    return [r, (before + after) / 2];
-  };
   row('raw `crypto.sign` RSA-2048, sync, one core', rawSync);
   row(`raw \`crypto.sign\` RSA-2048, async, 8 in flight (${cpus().length} cores): the reference`, rawTwoCores);
 
   // @peculiar/x509: build + sign only, for reference (the library route the notes measured at ~1/10 of raw).
-  const webKey = await crypto.subtle.importKey('pkcs8', rsa.privateKey.export({ type: 'pkcs8', format: 'der' }), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
+  const webKey = await crypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
   const leafPublic = new x509.PublicKey(new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' })));
   const peculiar = await rate(
     () =>

@@ -1,3 +1,5 @@
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+
 /** The measuring helpers every benchmark shares: operations per second, and a Markdown table printer. */
 
 /** Calls `fn` in a loop for `ms` (after 20 warm-up calls); returns calls per second. */
@@ -54,6 +56,30 @@ export async function interleavedRates(fns: readonly (() => unknown)[], ms: numb
     }
   }
   return calls.map((n, i) => (n * 1000) / spent[i]!);
+}
+
+/**
+ * The raw RSA-2048 signature the issuance targets are measured against: `sign()` on a 1,100-byte TBS-like
+ * input (a resident certificate's TBS is about that size) with node:crypto's callback form (the thread pool,
+ * every core), and `bracketed`, a figure with this raw rate measured right before and after it (2 s each, 8 in
+ * flight): on a shared machine whose load moves, the mean of the two saw the same load as the figure.
+ */
+export function rawRsaSignature(): { privateKey: KeyObject; signAsync: () => Promise<Buffer>; signSync: () => Buffer; bracketed: (measure: () => Promise<number>) => Promise<[number, number]> } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const tbsLike = Buffer.alloc(1100, 7);
+  const signAsync = () => new Promise<Buffer>((res, rej) => sign('sha256', tbsLike, privateKey, (e, s) => (e ? rej(e) : res(s))));
+  const beside = () => asyncRate(signAsync, 8, 2000);
+  return {
+    privateKey,
+    signAsync,
+    signSync: () => sign('sha256', tbsLike, privateKey),
+    bracketed: async (measure) => {
+      const before = await beside();
+      const r = await measure();
+      const after = await beside();
+      return [r, (before + after) / 2];
+    },
+  };
 }
 
 /** Prints rows as a Markdown table, the first row being the header. */
