@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Builds the `jpki` command into dist/ (npm's `prepare` runs it, so `npm ci` leaves a fast CLI behind; see
 // bin/jpki.js for how a stale build is never used). One ESM bundle per entry point with code splitting: each
-// command's heavy modules sit in their own chunks and load only when that command runs. Dependencies stay
-// in node_modules, native addons included — except zod, bundled so that its unused parts are dropped: the
-// configuration every command reads is checked with zod/mini, which then costs ~5 ms instead of ~70.
+// command's heavy modules sit in their own chunks and load only when that command runs. The dependencies are
+// bundled too (fastify and its ~150 CommonJS files cost `jpki serve` 0.3 s of CPU to resolve, read and compile
+// one by one), but for the packages that must stay files of their own in node_modules (NOT_BUNDLED).
 import { build } from 'esbuild';
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -12,7 +12,11 @@ const root = join(import.meta.dirname, '..');
 const out = join(root, 'dist');
 const tmp = join(root, `dist.tmp-${process.pid}`);
 
-const BUNDLED = new Set(['zod']);
+/**
+ * Native addons (they load a .node file next to their own sources), esbuild (it runs its own binary), and pino
+ * (fastify's logger: it finds its worker files by its own __dirname). Each is require()d from node_modules.
+ */
+const NOT_BUNDLED = new Set(['better-sqlite3', 'pkcs11js', 'pcsclite', 'esbuild', 'pino', 'pg-native']);
 const started = Date.now();
 rmSync(tmp, { recursive: true, force: true });
 const result = await build({
@@ -25,15 +29,16 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Every package stays in node_modules (a CommonJS one bundled into ESM fails at its first require()), also
-  // one the sources import without listing it: only BUNDLED are bundled.
+  // A CommonJS package bundled into ESM calls require() for node's own modules and for the packages left out:
+  // every chunk gets a require of its own, resolving from dist/ as a file of the project would.
+  banner: { js: "import { createRequire as __jpkiCreateRequire } from 'node:module'; const require = __jpkiCreateRequire(import.meta.url);" },
   plugins: [
     {
-      name: 'packages-external',
+      name: 'packages-not-bundled',
       setup(b) {
         b.onResolve({ filter: /^[^./]/ }, (a) => {
           const name = a.path.startsWith('@') ? a.path.split('/').slice(0, 2).join('/') : a.path.split('/')[0];
-          return BUNDLED.has(name) || a.kind === 'entry-point' ? undefined : { path: a.path, external: true };
+          return NOT_BUNDLED.has(name) && a.kind !== 'entry-point' ? { path: a.path, external: true } : undefined;
         });
       },
     },
@@ -64,6 +69,17 @@ for (const file of Object.keys(result.metafile.inputs)) {
   inputs[file] = [s.size, s.mtimeMs];
 }
 writeFileSync(join(tmp, 'build.json'), `${JSON.stringify({ builtAt: new Date().toISOString(), inputs })}\n`);
+// Which packages each output file carries (for the start-up tests: a command must not load the chunks of the
+// server, the card or the certificate libraries it does not use); not read when jpki runs.
+const packagesOf = {};
+for (const [file, o] of Object.entries(result.metafile.outputs)) {
+  if (!file.endsWith('.js')) continue;
+  // zod's parts are named apart: every command checks config.json with zod/mini (and its core), only the
+  // server's routes and the CLI's input checks use the whole of zod (`zod/classic`)
+  const names = new Set(Object.keys(o.inputs).flatMap((i) => /node_modules\/zod\/v4\/(core|mini|classic)\//.exec(i)?.[1]?.replace(/^/, 'zod/') ?? /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? []));
+  if (names.size) packagesOf[relative(tmp, join(root, file))] = [...names].sort();
+}
+writeFileSync(join(tmp, 'packages.json'), `${JSON.stringify(packagesOf, null, 1)}\n`);
 // Swap the new build in whole: a running jpki keeps the files it opened; a starting one sees old or new.
 const old = `${out}.old-${process.pid}`;
 try {
