@@ -24,7 +24,7 @@ import * as x509 from '@peculiar/x509';
 import pg from 'pg';
 import { openServices } from '../src/compose/services.js';
 import { PREFECTURES } from '../src/pki/prefectures.js';
-import { randomSerial } from '../src/ca/serial.js';
+import { newSerial } from '../src/ca/serial.js';
 import { PostgresDatabase } from '../src/store/postgres.js';
 import { asyncRate, markdownTable, rawRsaSignature, syncRate } from './measure.js';
 import { FACTS, makeCsrs } from './issuance-support.js';
@@ -94,7 +94,7 @@ export async function bench(): Promise<void> {
   const peculiar = await rate(
     () =>
       x509.X509CertificateGenerator.create({
-        serialNumber: randomSerial().toString('hex'),
+        serialNumber: newSerial().toString('hex'),
         issuer: 'C=JP, O=JPKI, CN=Tokyo',
         subject: 'C=JP, CN=resident',
         notBefore: new Date(),

@@ -25,7 +25,7 @@ import { CaError } from './errors.js';
 import { allAuthorities, crossLinks, subjectDer, type AuthorityDefinition } from './hierarchy.js';
 import { LedgerWriter, tbsHash } from './ledger.js';
 import type { CaStore, MunicipalityDirectory } from './ports.js';
-import { randomSerial, serialHex, normalizeSerial } from './serial.js';
+import { newSerial, serialHex, normalizeSerial } from './serial.js';
 import { parseRevocationReason } from './revocation-reasons.js';
 import type { PublicationUrls } from './urls.js';
 
@@ -200,7 +200,7 @@ export class CertificationAuthorities {
         const key = await this.deps.keys.createKey(`${def.id}-${generation}`, spec);
         const signer = await this.deps.keys.getSigner(key.uri, algorithm);
         const subject = subjectDer(def);
-        const serial = randomSerial();
+        const serial = newSerial();
         options.onProgress?.(++done, definitions.length);
         return {
           def,
@@ -229,7 +229,7 @@ export class CertificationAuthorities {
     for (const link of crossLinks(definitions)) {
       const issuer = byId.get(link.issuer.id)!;
       const subject = byId.get(link.subject.id)!;
-      const serial = randomSerial();
+      const serial = newSerial();
       const tbs = crossCertificateTbs({
         serial,
         signatureAlgorithm: algorithm,
@@ -389,7 +389,7 @@ export class CertificationAuthorities {
     const urls = this.deps.urls;
     const deadline = new Date(now.getTime() + this.reservationMs);
     for (let attempt = 0; ; attempt++) {
-      const serial = randomSerial();
+      const serial = newSerial();
       const tbs = residentCertificateTbs({
         kind: req.kind,
         serial,

@@ -11,7 +11,7 @@ import { DEFAULT_RESERVATION_MS } from './certification-authorities.js';
 import { CaError } from './errors.js';
 import { tbsHash } from './ledger.js';
 import type { CaStore } from './ports.js';
-import { randomSerial, serialHex } from './serial.js';
+import { newSerial, serialHex } from './serial.js';
 
 /** How long a delegated responder certificate is valid, and how early it is replaced (docs/ocsp.md). */
 export const OCSP_RESPONDER_VALIDITY_MS = 30 * 24 * 3600_000;
@@ -99,7 +99,7 @@ export class OcspResponderCertificates {
     const signer = await keys.getSigner(key.uri);
     const notBefore = new Date(Math.floor((now.getTime() - BACKDATE_MS) / 1000) * 1000);
     const notAfter = new Date(Math.min(notBefore.getTime() + OCSP_RESPONDER_VALIDITY_MS, authority.notAfter));
-    const serial = randomSerial();
+    const serial = newSerial();
     const tbs = ocspResponderTbs({
       serial,
       signatureAlgorithm: caSigner.algorithm,
