@@ -229,15 +229,17 @@ export class CertificateRepository {
         if (count === 0) return;
         const last = lastKey(text);
         if (count === pageSize) {
-          // asked for first, so that the snapshot is exported before the next page is queued on that connection
-          if (i === 0 && session) sharing = Promise.all([session.share(), session.share()]);
-          starts[i + 1] ??= Promise.resolve(last);
-          ask(i + 1);
-          if (sharing && i > 0) {
+          if (i === 0 && session) {
+            // asked for before the next page, so that the snapshot is exported ahead of it on this connection
+            sharing = Promise.all([session.share(), session.share()]);
+            sharing.catch(() => undefined); // awaited with the next page, or in `finally`
+          } else if (sharing) {
             const [s, r] = await sharing;
             sharing = undefined;
             if (s && r) (scout = s), readers.push(r);
           }
+          starts[i + 1] ??= Promise.resolve(last);
+          ask(i + 1);
           if (scout) {
             for (let j = i + 2; j <= i + 6; j++) void start(j).catch(() => undefined);
             ask(i + 2);
