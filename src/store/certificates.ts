@@ -241,6 +241,7 @@ export class CertificateRepository {
           starts[i + 1] ??= Promise.resolve(last);
           ask(i + 1);
           if (scout) {
+            // the scout's keys cost little: it runs a few pages ahead, so that no page waits for its start
             for (let j = i + 2; j <= i + 6; j++) void start(j).catch(() => undefined);
             ask(i + 2);
           }
