@@ -192,7 +192,12 @@ describe.each(kinds)('store on %s', (kind: StoreKind) => {
     const readSession = store.sql.readSession!.bind(store.sql);
     store.sql.readSession = async (planner) => {
       const session = await readSession(planner);
-      return { ...session, share: async () => { const other = await session.share(); shared.push(other); return other; } };
+      const share = async () => {
+        const other = await session.share();
+        shared.push(other);
+        return other;
+      };
+      return { ...session, share };
     };
     for (const [round, pageSize] of [1, 2, 3, 7, 34, 35].entries()) {
       shared.length = 0;
