@@ -185,35 +185,80 @@ export class CertificateRepository {
    *   every revoked entry after the key — which made each page cost as much as the whole CRL.
    * - The next page is asked for before this one is parsed and handed on: on PostgreSQL the server reads it
    *   while the caller encodes this one.
+   * - On PostgreSQL, once a CRL proves larger than one page, the read takes two more connections in its
+   *   snapshot (`ReadSession.share`), when the pool can spare them: a scout that finds where each next page
+   *   starts (the key a page's length on, from the index alone: a few ms a page), and a second reader, so
+   *   that the server builds two page texts at once, on the other core, while this one is parsed and
+   *   encoded. Pages are still handed on strictly in order, each checked to start where the one before ends.
    */
   async *revokedPages(filter: RevokedFilter, pageSize = 20_000): AsyncGenerator<RevokedColumns> {
-    const { sql, params } = revokedPageQuery(filter);
+    const { sql, boundarySql, params } = revokedPageQuery(filter);
     const session = await this.sql.readSession?.({ enable_sort: 'off' });
-    const reader = session?.sql ?? this.sql;
-    const fetch = async (after: PageKey): Promise<[number, string]> => {
-      const [row] = await reader.queryArrays(sql, [...params, after.revokedAt, after.id, pageSize]);
-      return [Number(row?.[0] ?? 0), (row?.[1] as string | null) ?? ''];
+    const readers = [session?.sql ?? this.sql];
+    let scout: SqlExecutor | undefined;
+    let sharing: Promise<(SqlExecutor | undefined)[]> | undefined;
+    // page i starts after starts[i] (undefined: there is no page i) and is asked for once; pages are
+    // forgotten once read, their texts being large
+    const starts: Promise<PageKey | undefined>[] = [Promise.resolve({ revokedAt: -Number.MAX_SAFE_INTEGER, id: 0 })];
+    const pages = new Map<number, Promise<[number, string]>>();
+    const ask = (i: number) => {
+      if (pages.has(i)) return;
+      const page = starts[i]!.then(async (after): Promise<[number, string]> => {
+        if (!after) return [0, ''];
+        const [row] = await readers[(i + 1) % readers.length]!.queryArrays(sql, [...params, after.revokedAt, after.id, pageSize]);
+        return [Number(row?.[0] ?? 0), (row?.[1] as string | null) ?? ''];
+      });
+      page.catch(() => undefined); // awaited in turn, or in `finally` when the caller stops first
+      pages.set(i, page);
     };
+    // the scout's way to the start of page i: from page i - 1's start, the key a page's length on
+    const start = (i: number): Promise<PageKey | undefined> =>
+      (starts[i] ??= start(i - 1).then(async (after) => {
+        if (!after) return undefined;
+        const [row] = await scout!.queryArrays(boundarySql, [...params, after.revokedAt, after.id, pageSize - 1]);
+        return row && { revokedAt: Number(row[0]), id: Number(row[1]) };
+      }));
     // sized by the first page: an empty CRL (most at first start: 150 of them) allocates nothing
     let columns: ColumnsReader | undefined;
-    let key: PageKey = { revokedAt: -Number.MAX_SAFE_INTEGER, id: 0 };
-    let next: Promise<[number, string]> | undefined = fetch(key);
+    let key = (await starts[0])!;
+    ask(0);
     try {
-      while (next) {
-        const [count, text] = await next;
-        next = undefined;
+      for (let i = 0; ; i++) {
+        const [count, text] = await pages.get(i)!;
+        pages.delete(i);
         if (count === 0) return;
         const last = lastKey(text);
-        if (count === pageSize) next = fetch(last);
+        if (count === pageSize) {
+          if (i === 0 && session) {
+            // asked for before the next page, so that the snapshot is exported ahead of it on this connection
+            sharing = Promise.all([session.share(), session.share()]);
+            sharing.catch(() => undefined); // awaited with the next page, or in `finally`
+          } else if (sharing) {
+            const [s, r] = await sharing;
+            sharing = undefined;
+            if (s && r) (scout = s), readers.push(r);
+          }
+          starts[i + 1] ??= Promise.resolve(last);
+          ask(i + 1);
+          if (scout) {
+            // the scout's keys cost little: it runs a few pages ahead, so that no page waits for its start
+            for (let j = i + 2; j <= i + 6; j++) void start(j).catch(() => undefined);
+            ask(i + 2);
+          }
+          // the scout found where the next page starts on its own: it must be where this one ends
+          const next = await starts[i + 1]!;
+          if (next?.revokedAt !== last.revokedAt || next.id !== last.id) throw new Error(`page ${i + 1} of the revoked entries was to start after ${JSON.stringify(next)}, not ${JSON.stringify(last)}`);
+        }
         columns ??= new ColumnsReader(count);
         columns.read(text, key);
         if (columns.count !== count) throw new Error(`a page of ${count} revoked entries was read as ${columns.count}`);
         key = last;
         yield columns;
+        if (count < pageSize) return;
       }
     } finally {
-      // when the caller stopped early, the page asked for ahead is not wanted, nor its failure
-      await next?.catch(() => undefined);
+      // when the caller stopped early, the pages and keys asked for ahead are not wanted, nor their failures
+      await Promise.allSettled([...pages.values(), ...starts, sharing]);
       await session?.end();
     }
   }
@@ -279,13 +324,19 @@ export class CertificateRepository {
 /**
  * The statement that reads one page of `revokedPages` (exported for the query-plan tests): its parameters are
  * `params`, then the key the page starts after (revoked_at, id) and the page size. One row: the page's count
- * and its entries as `serial revoked_at reason id` texts joined by commas.
+ * and its entries as `serial revoked_at reason id` texts joined by commas. `boundarySql`, the scout's (same
+ * parameters, the page size less one last): where the page after that one starts.
  */
-export function revokedPageQuery(filter: RevokedFilter): { sql: string; params: (string | number)[] } {
+export function revokedPageQuery(filter: RevokedFilter): { sql: string; boundarySql: string; params: (string | number)[] } {
   const { where, params } = revokedWhere(filter);
   where.push('(revoked_at, id) > (?, ?)');
   const entry = `serial || ' ' || revoked_at || ' ' || COALESCE(revocation_reason, 0) || ' ' || id`;
-  return { sql: `SELECT count(*), string_agg(e, ',') FROM (SELECT ${entry} AS e FROM certificates WHERE ${where.join(' AND ')} ORDER BY revoked_at, id LIMIT ?) page`, params };
+  return {
+    sql: `SELECT count(*), string_agg(e, ',') FROM (SELECT ${entry} AS e FROM certificates WHERE ${where.join(' AND ')} ORDER BY revoked_at, id LIMIT ?) page`,
+    // the (revoked_at, id) of the entry `?` on from the key (the last of a page of `?` + 1), or no row
+    boundarySql: `SELECT revoked_at, id FROM certificates WHERE ${where.join(' AND ')} ORDER BY revoked_at, id LIMIT 1 OFFSET ?`,
+    params,
+  };
 }
 
 /** The WHERE clause (and its parameters) selecting the revoked entries of a filter. */

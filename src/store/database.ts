@@ -35,6 +35,13 @@ export interface SqlExecutor {
 
 export interface ReadSession {
   readonly sql: SqlExecutor;
+  /**
+   * Another connection reading the same snapshot, so that the server runs several statements of one read at
+   * once (PostgreSQL: the snapshot exported with `pg_export_snapshot`, imported with `SET TRANSACTION
+   * SNAPSHOT`, the same planner settings). Undefined when there is none to spare: inside a transaction, or
+   * when the pool is half busy (other reads and writes keep theirs). `end()` ends it with the session.
+   */
+  share(): Promise<SqlExecutor | undefined>;
   end(): Promise<void>;
 }
 

@@ -47,7 +47,7 @@ function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
         return `SET LOCAL ${k} = ${v}`;
       });
       // inside a transaction: that transaction is the session (its own settings stay as they are)
-      if (!(client instanceof pg.Pool)) return { sql: self, end: async () => undefined };
+      if (!(client instanceof pg.Pool)) return { sql: self, share: async () => undefined, end: async () => undefined };
       let c: pg.PoolClient;
       try {
         c = await client.connect();
@@ -63,18 +63,57 @@ function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
         throw translate(e);
       }
       let ended = false;
+      let snapshot: Promise<string> | undefined;
+      const shared: pg.PoolClient[] = [];
+      const commit = async (on: pg.PoolClient) => {
+        try {
+          await on.query('COMMIT');
+          on.release();
+        } catch (e) {
+          on.release(e as Error); // a connection that failed here is not given back to the pool
+          throw translate(e);
+        }
+      };
       return {
         sql: executorFor(c),
+        share: async () => {
+          // never past half the pool, counting the connections in use and those asked for: the CRL updater
+          // runs several CAs' passes at once, each also needing connections for its own transactions
+          if (ended || client.totalCount - client.idleCount + client.waitingCount >= (client.options.max ?? 10) / 2) return undefined;
+          // asked before anything else is queued on this connection (pg runs a client's queries in order)
+          snapshot ??= c.query<{ id: string }>('SELECT pg_export_snapshot() AS id').then((r) => r.rows[0]!.id);
+          snapshot.catch(() => undefined); // its failure is the share's, not an unhandled rejection
+          let other: pg.PoolClient;
+          try {
+            other = await client.connect();
+          } catch (e) {
+            throw translate(e);
+          }
+          if (ended) {
+            other.release();
+            return undefined;
+          }
+          shared.push(other); // from here on, ended (committed and released) with the session
+          try {
+            await other.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+            const id = await snapshot;
+            if (!/^[0-9A-F-]+$/.test(id)) throw new Error(`unexpected snapshot id ${JSON.stringify(id)}`);
+            // before any other statement of the transaction, as PostgreSQL requires
+            await other.query(`SET TRANSACTION SNAPSHOT '${id}'`);
+            for (const statement of settings) await other.query(statement);
+          } catch (e) {
+            throw translate(e);
+          }
+          return executorFor(other);
+        },
         end: async () => {
           if (ended) return;
           ended = true;
-          try {
-            await c.query('COMMIT');
-            c.release();
-          } catch (e) {
-            c.release(e as Error); // a connection that failed here is not given back to the pool
-            throw translate(e);
-          }
+          // the shared connections first: the snapshot they imported is this transaction's
+          const results = await Promise.allSettled(shared.map(commit));
+          await commit(c);
+          const failed = results.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
         },
       };
     },
