@@ -157,6 +157,7 @@ export function registerServe(program: Command): void {
       const building = workers === 1 ? buildApp(services, { limits: { maxConnections }, trustProxy }) : undefined;
       building?.catch(() => undefined); // its failure is thrown where it is awaited
       let seeding: ReturnType<typeof seedDemoInstallation> | undefined;
+      let counter: Promise<string[]> | undefined;
       try {
         const initializing = !(await services.ca.isInitialized());
         if (initializing) print(`empty data directory ${g.dataDir}: initialising`);
@@ -164,6 +165,9 @@ export function registerServe(program: Command): void {
         // first start seeds them while the key pairs are generated
         seeding = o.demo ? seedDemoInstallation(services) : undefined;
         seeding?.catch(() => undefined); // its failure is thrown where it is awaited
+        // how to log in (a demo password is checked against its hash: scrypt, ~0.15 s) is found out meanwhile too
+        counter = (seeding ?? Promise.resolve()).then(() => counterLines(services, ownAddress));
+        counter.catch(() => undefined); // its failure is thrown where it is awaited
         if (initializing) await initialize(services, o.keyAlgorithm, 'system');
         ahead?.discard();
         // a new installation remembers its database, and its public URL only when one was given
@@ -188,11 +192,11 @@ export function registerServe(program: Command): void {
         services.registerEvents.start();
         startLedgerSweeper(services);
         services.audit.start(60_000, (e) => process.stderr.write(`jpki: audit checkpoint: ${(e as Error).message}\n`));
-        for (const line of await counterLines(services, ownAddress)) print(line);
+        for (const line of await counter) print(line);
       } catch (e) {
         await (app ?? (await building?.catch(() => undefined)))?.close();
         ahead?.discard();
-        await seeding?.catch(() => undefined); // not closed under its feet
+        await Promise.allSettled([seeding, counter]); // not closed under their feet
         await services.close();
         throw e;
       }
