@@ -48,15 +48,23 @@ function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
       });
       // inside a transaction: that transaction is the session (its own settings stay as they are)
       if (!(client instanceof pg.Pool)) return { sql: self, share: async () => undefined, end: async () => undefined };
-      let c: pg.PoolClient;
+      const connect = async (): Promise<pg.PoolClient> => {
+        try {
+          return await client.connect();
+        } catch (e) {
+          throw translate(e);
+        }
+      };
+      // a read-only snapshot transaction with the planner settings; `snapshot`: the one exported by the session
+      const begin = async (on: pg.PoolClient, snapshot?: string) => {
+        await on.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        // before any other statement of the transaction, as PostgreSQL requires
+        if (snapshot !== undefined) await on.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+        for (const statement of settings) await on.query(statement);
+      };
+      const c = await connect();
       try {
-        c = await client.connect();
-      } catch (e) {
-        throw translate(e);
-      }
-      try {
-        await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        for (const statement of settings) await c.query(statement);
+        await begin(c);
       } catch (e) {
         await c.query('ROLLBACK').catch(() => undefined);
         c.release();
@@ -83,24 +91,16 @@ function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
           // asked before anything else is queued on this connection (pg runs a client's queries in order)
           snapshot ??= c.query<{ id: string }>('SELECT pg_export_snapshot() AS id').then((r) => r.rows[0]!.id);
           snapshot.catch(() => undefined); // its failure is the share's, not an unhandled rejection
-          let other: pg.PoolClient;
-          try {
-            other = await client.connect();
-          } catch (e) {
-            throw translate(e);
-          }
+          const other = await connect();
           if (ended) {
             other.release();
             return undefined;
           }
           shared.push(other); // from here on, ended (committed and released) with the session
           try {
-            await other.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
             const id = await snapshot;
             if (!/^[0-9A-F-]+$/.test(id)) throw new Error(`unexpected snapshot id ${JSON.stringify(id)}`);
-            // before any other statement of the transaction, as PostgreSQL requires
-            await other.query(`SET TRANSACTION SNAPSHOT '${id}'`);
-            for (const statement of settings) await other.query(statement);
+            await begin(other, id);
           } catch (e) {
             throw translate(e);
           }
