@@ -1,4 +1,5 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Clock } from '../common/clock.js';
 import { pooledRandomBytes } from '../common/random-pool.js';
 import type { KeyManager } from '../kms/index.js';
@@ -22,7 +23,7 @@ import { DEFAULT_KEY_SPEC, defaultSignatureAlgorithm, type KeySpec, type Signatu
 import { lintCertificate } from '../pki/lint/index.js';
 import type { AuditEntry, AuthorityRecord, CertificateKind, CertificateRecord, CertificateStatus, LedgerState, NewCertificate, Scoped } from '../store/index.js';
 import { CaError } from './errors.js';
-import { allAuthorities, crossLinks, subjectDer, type AuthorityDefinition } from './hierarchy.js';
+import { allAuthorities, crossLinks, JPKI_BRIDGE, JPKI_BRIDGE_ID, prefecturalCa, subjectDer, type AuthorityDefinition, type CrossLink } from './hierarchy.js';
 import { LedgerWriter, tbsHash } from './ledger.js';
 import type { CaStore, MunicipalityDirectory } from './ports.js';
 import { newSerial, serialHex, normalizeSerial } from './serial.js';
@@ -50,6 +51,8 @@ export interface CaDependencies {
    * updater), so a relying party never gets a 404 for a URL in a certificate.
    */
   crlPartitions?: { ensure(caId: string, municipality: string): Promise<void> };
+  /** How long a request waits for a promised CA another process is making (default 30 s). */
+  promisedCaWaitMs?: number;
 }
 
 /** A request the counter (or `jpki ca issue`) hands the CA: decisions about who already made. */
@@ -113,6 +116,11 @@ export interface InitializeOptions {
   actor: string;
   /** Called as each CA's key pair and certificate are made (`done` of `total`), for a progress line. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The prefectures (JIS codes) whose CAs are made now; the rest of `prefectures` are promised and made later
+   * by `complete`. Default: all of them now.
+   */
+  firstPrefectures?: readonly string[];
 }
 
 export interface InitializeResult {
@@ -120,6 +128,47 @@ export interface InitializeResult {
   authorities: number;
   crossCertificates: number;
   initializedAt: string;
+  /** Prefectural CAs promised and not made yet (`complete` makes them). */
+  pending: number;
+}
+
+export interface CompleteOptions {
+  actor: string;
+  /** CAs made at once (default: one per core). */
+  lanes?: number;
+  /** Runs once a CA is stored, before it counts as ready (its first CRLs, the OCSP issuer list). */
+  afterEach?: (caId: string) => Promise<void>;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CompleteResult {
+  /** CAs this run made (one made by another process meanwhile is not counted). */
+  created: number;
+}
+
+/** What init promised (settings `ca.promised`): the CAs' key spec and every prefecture of the hierarchy. */
+interface Promised {
+  keySpec: KeySpec;
+  prefectures: string[];
+}
+
+/** A CA being made: its key's signer, its self-signed TBS and its record (nothing stored yet). */
+interface NewAuthority {
+  def: AuthorityDefinition;
+  signer: Signer;
+  serial: string;
+  tbs: Buffer;
+  record: Omit<AuthorityRecord, 'crlNumber' | 'certificate'>;
+}
+
+interface NewCross {
+  issuerId: string;
+  subjectId: string;
+  serial: string;
+  tbs: Buffer;
+  signer: Signer;
+  notBefore: number;
+  notAfter: number;
 }
 
 export interface SweepReport {
@@ -140,6 +189,14 @@ interface Pending {
 }
 
 const INITIALIZED_KEY = 'ca.initialized_at';
+const PROMISED_KEY = 'ca.promised';
+/** How long a request waits for a promised CA that another process is making, before it is told to retry. */
+const PROMISED_CA_WAIT_MS = 30_000;
+
+/** Key labels carry a generation suffix: a half-finished earlier attempt never blocks a new one. */
+function keyGeneration(now: Date): string {
+  return `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+}
 /** Reason of a certificate signed but never delivered (confirmed): the holder never took it into use. */
 const UNDELIVERED_REASON = 'cessationOfOperation';
 
@@ -156,6 +213,10 @@ export class CertificationAuthorities {
   private readonly pending = new WeakMap<CertificateReservation, Pending>();
   private readonly writer: LedgerWriter;
   private readonly reservationMs: number;
+  /** The promised prefectures this process will make next (`complete`), and the ones it is making. */
+  private readonly completionQueue: string[] = [];
+  private readonly underway = new Map<string, Promise<boolean>>();
+  private completion: Promise<CompleteResult> | undefined;
 
   constructor(private readonly deps: CaDependencies) {
     this.writer = new LedgerWriter(deps.store, deps.clock);
@@ -173,78 +234,205 @@ export class CertificationAuthorities {
   }
 
   /**
-   * Creates every CA once: keys in the key store, self-signed certificates, cross-certificates both ways on
-   * every edge. Every certificate is reserved in the ledger before it is signed; everything is stored in one
-   * transaction at the end. Running it again changes nothing and says so (`created: false`).
+   * Creates the hierarchy once: keys in the key store, self-signed certificates, cross-certificates both ways
+   * on every edge. Every certificate is reserved in the ledger before it is signed; everything is stored in
+   * one transaction at the end. Running it again changes nothing and says so (`created: false`).
+   *
+   * With `firstPrefectures`, only those prefectural CAs are created now (with the bridges and the agency); the
+   * others are recorded as promised and made by `complete` — `jpki serve` on an empty data directory opens
+   * its port after the first few and creates the rest while it already serves (issue 11: first start ≤ 5 s).
    */
   async initialize(options: InitializeOptions): Promise<InitializeResult> {
     const existing = await this.store.settings.get(INITIALIZED_KEY);
     if (existing !== undefined) {
-      return { created: false, authorities: await this.store.authorities.count(), crossCertificates: (await this.store.certificates.list({ kind: 'cross' })).length, initializedAt: existing };
+      return {
+        created: false,
+        authorities: await this.store.authorities.count(),
+        crossCertificates: (await this.store.certificates.list({ kind: 'cross' })).length,
+        initializedAt: existing,
+        pending: (await this.pendingPrefectures()).length,
+      };
     }
     const spec = options.keySpec ?? DEFAULT_KEY_SPEC;
-    const algorithm = defaultSignatureAlgorithm(spec);
     const now = this.deps.clock.now();
-    const definitions = allAuthorities(options.prefectures ?? PREFECTURES);
+    const promised = options.prefectures ?? PREFECTURES;
+    const first = options.firstPrefectures ? promised.filter((p) => options.firstPrefectures!.includes(p.code)) : promised;
+    const definitions = allAuthorities(first);
     const validity = caValidity(now, CA_VALIDITY_YEARS);
-    // Key labels carry a generation suffix: a half-finished earlier attempt never blocks a new one.
-    const generation = `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+    const generation = keyGeneration(now);
 
     // All key pairs at once: the key store works on the thread pool (or the token's sessions), so the
     // generation spreads over every core instead of one key after another (issue 11: first start ≤ 5 s).
     // Nothing is signed here: the certificates are reserved in the ledger first (below).
     let done = 0;
     options.onProgress?.(0, definitions.length);
-    const created: { def: AuthorityDefinition; record: Omit<AuthorityRecord, 'crlNumber' | 'certificate'>; signer: Signer; tbs: Buffer; serial: string }[] = await Promise.all(
+    const created = await Promise.all(
       definitions.map(async (def) => {
-        const key = await this.deps.keys.createKey(`${def.id}-${generation}`, spec);
-        const signer = await this.deps.keys.getSigner(key.uri, algorithm);
-        const subject = subjectDer(def);
-        const serial = newSerial();
+        const c = await this.newAuthority(def, spec, generation, validity, now);
         options.onProgress?.(++done, definitions.length);
-        return {
-          def,
-          signer,
-          serial: serialHex(serial),
-          tbs: selfSignedCaTbs({ serial, signatureAlgorithm: algorithm, subject, subjectPublicKeyInfo: key.publicKey, ...validity }),
-          record: {
-            id: def.id,
-            kind: def.kind,
-            prefecture: def.prefecture?.code ?? null,
-            name: def.name,
-            nameEn: def.nameEn,
-            subject,
-            keyId: keyIdentifierOf(key.publicKey),
-            keyUri: key.uri,
-            signatureAlgorithm: algorithm,
-            notBefore: validity.notBefore.getTime(),
-            notAfter: validity.notAfter.getTime(),
-            createdAt: now.getTime(),
-          },
-        };
+        return c;
       }),
     );
     const byId = new Map(created.map((c) => [c.def.id, c]));
-    const crosses: { issuerId: string; subjectId: string; serial: string; tbs: Buffer; signer: Signer }[] = [];
-    for (const link of crossLinks(definitions)) {
-      const issuer = byId.get(link.issuer.id)!;
-      const subject = byId.get(link.subject.id)!;
-      const serial = newSerial();
-      const tbs = crossCertificateTbs({
-        serial,
-        signatureAlgorithm: algorithm,
-        issuer: { subject: issuer.record.subject, keyId: issuer.record.keyId },
-        subject: subject.record.subject,
-        subjectPublicKeyInfo: subject.signer.publicKey,
-        ...validity,
-        policies: link.policies,
-        mappings: link.mappings,
-        pointers: { crlDistributionPoints: [this.deps.urls.arl(issuer.def.id)], caIssuers: [this.deps.urls.caCertificate(issuer.def.id)] },
-      });
-      crosses.push({ issuerId: issuer.def.id, subjectId: subject.def.id, serial: serialHex(serial), tbs, signer: issuer.signer });
-    }
+    const crosses = crossLinks(definitions).map((link) => this.crossCertificate(link, byId.get(link.issuer.id)!, byId.get(link.subject.id)!, validity));
+    await this.recordSignStore(created, crosses, options.actor, now, async (tx) => {
+      // Two initialisations racing: the loser finds the flag set and rolls back everything it wrote.
+      if ((await tx.settings.get(INITIALIZED_KEY)) !== undefined) throw new CaError('CA_INIT_RACE', 'another process initialised the CAs at the same time; nothing of this run was kept');
+      await tx.settings.set(INITIALIZED_KEY, now.toISOString());
+      await tx.settings.set(PROMISED_KEY, JSON.stringify({ keySpec: spec, prefectures: promised.map((p) => p.code) } satisfies Promised));
+      return [{ actor: options.actor, action: 'ca.init', target: 'hierarchy', details: { authorities: created.length, crossCertificates: crosses.length, keySpec: spec, pending: promised.length - first.length } }];
+    });
+    return { created: true, authorities: created.length, crossCertificates: crosses.length, initializedAt: now.toISOString(), pending: promised.length - first.length };
+  }
 
-    // Record, then sign: every certificate of the hierarchy is in the ledger before any key signs.
+  /** The prefectural CAs the hierarchy was promised at init and does not have yet (codes, in JIS order). */
+  async pendingPrefectures(): Promise<string[]> {
+    const promised = await this.promised();
+    if (!promised) return [];
+    const have = new Set((await this.store.authorities.list()).map((a) => a.prefecture));
+    return promised.prefectures.filter((code) => !have.has(code));
+  }
+
+  /**
+   * Creates the prefectural CAs promised at init and still missing, `lanes` at a time (default: one per core),
+   * each in a transaction of its own with its pair of cross-certificates to the JPKI bridge; `afterEach` runs
+   * before the CA counts as ready (the serve command publishes its first CRLs there). A prefecture a request
+   * waits for (`forPrefecture`) goes first. One completion per process at a time; one that another process
+   * won is taken as done. Resumable: whatever a stopped run did not create, the next one does.
+   */
+  complete(options: CompleteOptions): Promise<CompleteResult> {
+    this.completion ??= this.runCompletion(options).finally(() => (this.completion = undefined));
+    return this.completion;
+  }
+
+  /** Stops a running completion after the CAs under way (a stopping server), and waits for it. */
+  async stopCompleting(): Promise<void> {
+    this.completionQueue.length = 0;
+    await this.completion?.catch(() => undefined);
+  }
+
+  private async runCompletion(options: CompleteOptions): Promise<CompleteResult> {
+    const promised = await this.promised();
+    const missing = await this.pendingPrefectures();
+    if (!promised || missing.length === 0) return { created: 0 };
+    const bridge = await this.get(JPKI_BRIDGE_ID);
+    const bridgeSigner = await this.signerFor(bridge);
+    this.completionQueue.splice(0, this.completionQueue.length, ...missing);
+    let created = 0;
+    options.onProgress?.(0, missing.length);
+    const lane = async (): Promise<void> => {
+      for (let code = this.completionQueue.shift(); code !== undefined; code = this.completionQueue.shift()) {
+        const job = this.createPromisedPrefecture(code, promised.keySpec, bridge, bridgeSigner, options);
+        this.underway.set(code, job);
+        try {
+          if (await job) created++;
+        } finally {
+          this.underway.delete(code);
+        }
+        options.onProgress?.(missing.length - this.completionQueue.length - this.underway.size, missing.length);
+      }
+    };
+    const lanes = Math.max(1, options.lanes ?? availableParallelism());
+    const results = await Promise.allSettled(Array.from({ length: Math.min(lanes, missing.length) }, lane));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      this.completionQueue.length = 0;
+      throw failed.reason;
+    }
+    return { created };
+  }
+
+  /** One promised prefectural CA and its two cross-certificates with the JPKI bridge; false when another process made it first. */
+  private async createPromisedPrefecture(code: string, spec: KeySpec, bridge: AuthorityRecord, bridgeSigner: Signer, options: CompleteOptions): Promise<boolean> {
+    if (await this.store.authorities.byPrefecture(code)) return false;
+    const now = this.deps.clock.now();
+    const validity = caValidity(now, CA_VALIDITY_YEARS);
+    // nothing the bridge vouches for outlives the bridge
+    if (validity.notAfter.getTime() > bridge.notAfter) validity.notAfter = new Date(bridge.notAfter);
+    const def = prefecturalCa(prefectureByCode(code)!);
+    const c = await this.newAuthority(def, spec, keyGeneration(now), validity, now);
+    const bridgeSide: NewAuthority = {
+      def: JPKI_BRIDGE,
+      signer: bridgeSigner,
+      serial: '',
+      tbs: Buffer.alloc(0),
+      record: bridge,
+    };
+    // the pair on the edge bridge ⇄ prefecture (the bridges' own edges exist since init)
+    const crosses = crossLinks([JPKI_BRIDGE, def])
+      .filter((link) => link.issuer.id === def.id || link.subject.id === def.id)
+      .map((link) => (link.issuer.id === def.id ? this.crossCertificate(link, c, bridgeSide, validity) : this.crossCertificate(link, bridgeSide, c, validity)));
+    try {
+      await this.recordSignStore([c], crosses, options.actor, now, async (tx) => {
+        if (await tx.authorities.byPrefecture(code)) throw new CaError('CA_INIT_RACE', `another process created the CA of prefecture ${code} at the same time`, { prefecture: code });
+        return [{ actor: options.actor, action: 'ca.complete', target: def.id, details: { prefecture: code, crossCertificates: crosses.length } }];
+      });
+    } catch (e) {
+      if ((e as CaError).code === 'CA_INIT_RACE' || (await this.store.authorities.byPrefecture(code))) return false;
+      throw e;
+    }
+    await options.afterEach?.(def.id);
+    return true;
+  }
+
+  /** What init promised: the key spec and the prefectures (none recorded: an installation made complete at once). */
+  private async promised(): Promise<Promised | undefined> {
+    const text = await this.store.settings.get(PROMISED_KEY);
+    return text === undefined ? undefined : (JSON.parse(text) as Promised);
+  }
+
+  /** A new CA's key pair, self-signed TBS and record (nothing stored, nothing signed). */
+  private async newAuthority(def: AuthorityDefinition, spec: KeySpec, generation: string, validity: { notBefore: Date; notAfter: Date }, now: Date): Promise<NewAuthority> {
+    const algorithm = defaultSignatureAlgorithm(spec);
+    const key = await this.deps.keys.createKey(`${def.id}-${generation}`, spec);
+    const signer = await this.deps.keys.getSigner(key.uri, algorithm);
+    const subject = subjectDer(def);
+    const serial = newSerial();
+    return {
+      def,
+      signer,
+      serial: serialHex(serial),
+      tbs: selfSignedCaTbs({ serial, signatureAlgorithm: algorithm, subject, subjectPublicKeyInfo: key.publicKey, ...validity }),
+      record: {
+        id: def.id,
+        kind: def.kind,
+        prefecture: def.prefecture?.code ?? null,
+        name: def.name,
+        nameEn: def.nameEn,
+        subject,
+        keyId: keyIdentifierOf(key.publicKey),
+        keyUri: key.uri,
+        signatureAlgorithm: algorithm,
+        notBefore: validity.notBefore.getTime(),
+        notAfter: validity.notAfter.getTime(),
+        createdAt: now.getTime(),
+      },
+    };
+  }
+
+  /** The TBS of one cross-certificate of `link` (not signed yet). */
+  private crossCertificate(link: CrossLink, issuer: NewAuthority, subject: NewAuthority, validity: { notBefore: Date; notAfter: Date }): NewCross {
+    const serial = newSerial();
+    const tbs = crossCertificateTbs({
+      serial,
+      signatureAlgorithm: issuer.signer.algorithm,
+      issuer: { subject: issuer.record.subject, keyId: issuer.record.keyId },
+      subject: subject.record.subject,
+      subjectPublicKeyInfo: subject.signer.publicKey,
+      ...validity,
+      policies: link.policies,
+      mappings: link.mappings,
+      pointers: { crlDistributionPoints: [this.deps.urls.arl(issuer.def.id)], caIssuers: [this.deps.urls.caCertificate(issuer.def.id)] },
+    });
+    return { issuerId: issuer.def.id, subjectId: subject.def.id, serial: serialHex(serial), tbs, signer: issuer.signer, notBefore: validity.notBefore.getTime(), notAfter: validity.notAfter.getTime() };
+  }
+
+  /**
+   * Record, then sign, then store: every certificate (self-signed and cross) is reserved in the ledger before
+   * any key signs; the CAs, the cross-certificates, the confirmations and the audit records are stored in one
+   * transaction, with `inside`'s checks and records.
+   */
+  private async recordSignStore(created: NewAuthority[], crosses: NewCross[], actor: string, now: Date, inside: (tx: CaTransaction) => Promise<AuditEntry[]>): Promise<void> {
     const deadline = now.getTime() + this.reservationMs;
     const toReserve = [
       ...created.map((c) => ({ caId: c.def.id, serial: c.serial, purpose: 'ca', subject: c.def.id, tbs: c.tbs })),
@@ -252,26 +440,25 @@ export class CertificationAuthorities {
     ];
     const ledgerIds = await this.store.transaction(async (tx) => {
       const ids = await tx.ledger.reserve(
-        toReserve.map((r) => ({ caId: r.caId, kind: 'certificate', serial: r.serial, purpose: r.purpose, subject: r.subject, tbsHash: tbsHash(r.tbs), actor: options.actor, reservedAt: now.getTime(), deadline })),
+        toReserve.map((r) => ({ caId: r.caId, kind: 'certificate', serial: r.serial, purpose: r.purpose, subject: r.subject, tbsHash: tbsHash(r.tbs), actor, reservedAt: now.getTime(), deadline })),
       );
-      if (ids.some((id) => id === undefined)) throw new CaError('SERIAL_COLLISION', 'a serial of the new hierarchy is taken; run init again');
-      await tx.recordAll(toReserve.map((r) => ({ actor: options.actor, action: 'certificate.reserve', target: `${r.caId}/${r.serial}`, details: { purpose: r.purpose, subject: r.subject, tbsHash: tbsHash(r.tbs) } })));
+      if (ids.some((id) => id === undefined)) throw new CaError('SERIAL_COLLISION', 'a serial of the new CAs is taken; try again');
+      await tx.recordAll(toReserve.map((r) => ({ actor, action: 'certificate.reserve', target: `${r.caId}/${r.serial}`, details: { purpose: r.purpose, subject: r.subject, tbsHash: tbsHash(r.tbs) } })));
       return ids as number[];
     });
     const selfSigned = await Promise.all(created.map(async (c) => ({ c, signature: await c.signer.sign(c.tbs) })));
     const crossSigned = await Promise.all(crosses.map(async (x) => ({ x, signature: await x.signer.sign(x.tbs) })));
 
     await this.store.transaction(async (tx) => {
-      // Two initialisations racing: the loser finds the flag set and rolls back everything it wrote.
-      if ((await tx.settings.get(INITIALIZED_KEY)) !== undefined) throw new CaError('CA_INIT_RACE', 'another process initialised the CAs at the same time; nothing of this run was kept');
       const audits: AuditEntry[] = [];
+      const more = await inside(tx);
       for (const { c, signature } of selfSigned) {
-        await tx.authorities.insert({ ...c.record, certificate: assembleSigned(c.tbs, algorithm, signature) });
+        await tx.authorities.insert({ ...c.record, certificate: assembleSigned(c.tbs, c.record.signatureAlgorithm as SignatureAlgorithm, signature) });
         audits.push({
-          actor: options.actor,
+          actor,
           action: 'ca.create',
           target: c.def.id,
-          details: { name: c.def.name, keyUri: c.record.keyUri, algorithm, serial: c.serial, notAfter: validity.notAfter.toISOString(), tbsHash: tbsHash(c.tbs), signature: b64(signature) },
+          details: { name: c.def.name, keyUri: c.record.keyUri, algorithm: c.record.signatureAlgorithm, serial: c.serial, notAfter: new Date(c.record.notAfter).toISOString(), tbsHash: tbsHash(c.tbs), signature: b64(signature) },
         });
       }
       await tx.certificates.insertAll(
@@ -283,22 +470,19 @@ export class CertificationAuthorities {
           residentId: null,
           cardId: null,
           crlPartition: null,
-          notBefore: validity.notBefore.getTime(),
-          notAfter: validity.notAfter.getTime(),
+          notBefore: x.notBefore,
+          notAfter: x.notAfter,
           issuedAt: now.getTime(),
-          der: assembleSigned(x.tbs, algorithm, signature),
+          der: assembleSigned(x.tbs, x.signer.algorithm, signature),
         })),
       );
       for (const { x, signature } of crossSigned)
-        audits.push({ actor: options.actor, action: 'certificate.issue', target: `${x.issuerId}/${x.serial}`, details: { kind: 'cross', subject: x.subjectId, tbsHash: tbsHash(x.tbs), signature: b64(signature) } });
+        audits.push({ actor, action: 'certificate.issue', target: `${x.issuerId}/${x.serial}`, details: { kind: 'cross', subject: x.subjectId, tbsHash: tbsHash(x.tbs), signature: b64(signature) } });
       const confirmed = await tx.ledger.advance(ledgerIds, ['reserved'], 'confirmed', this.deps.clock.now().getTime());
-      if (confirmed.size !== ledgerIds.length) throw reservationExpired('the new hierarchy');
-      await tx.settings.set(INITIALIZED_KEY, now.toISOString());
-      audits.push({ actor: options.actor, action: 'ca.init', target: 'hierarchy', details: { authorities: created.length, crossCertificates: crosses.length, keySpec: spec } });
-      await tx.recordAll(audits);
+      if (confirmed.size !== ledgerIds.length) throw reservationExpired(created.length > 1 ? 'the new hierarchy' : `the new CA ${created[0]?.def.id ?? ''}`);
+      await tx.recordAll([...audits, ...more]);
     });
     for (const c of created) this.signers.set(c.def.id, Promise.resolve(c.signer));
-    return { created: true, authorities: created.length, crossCertificates: crosses.length, initializedAt: now.toISOString() };
   }
 
   async list(): Promise<AuthorityRecord[]> {
@@ -320,13 +504,33 @@ export class CertificationAuthorities {
     // A CA's identity (name, key, validity) never changes once created, so it is read once per process.
     const cached = this.byPrefecture.get(p.code);
     if (cached) return cached;
-    const a = await this.store.authorities.byPrefecture(p.code);
+    let a = await this.store.authorities.byPrefecture(p.code);
     if (!a) {
       if (!(await this.isInitialized())) throw notInitialized();
-      throw new CaError('CA_UNKNOWN', `the CA of ${p.governor} (prefecture ${p.code}) does not exist in this installation`, { prefecture: p.code });
+      if ((await this.pendingPrefectures()).includes(p.code)) a = await this.promisedCa(p.code);
+      else throw new CaError('CA_UNKNOWN', `the CA of ${p.governor} (prefecture ${p.code}) does not exist in this installation`, { prefecture: p.code });
     }
     this.byPrefecture.set(p.code, a);
     return a;
+  }
+
+  /**
+   * A promised prefectural CA that is not made yet: this process makes it next (or is making it) and the
+   * request waits for it; otherwise another process (a first `jpki serve`) is making it and the store is
+   * asked again until it is there, or the request is told to try again.
+   */
+  private async promisedCa(code: string): Promise<AuthorityRecord> {
+    const queued = this.completionQueue.indexOf(code);
+    if (queued > 0) this.completionQueue.unshift(...this.completionQueue.splice(queued, 1));
+    const deadline = Date.now() + (this.deps.promisedCaWaitMs ?? PROMISED_CA_WAIT_MS);
+    for (;;) {
+      await this.underway.get(code)?.catch(() => undefined);
+      const a = await this.store.authorities.byPrefecture(code);
+      if (a) return a;
+      if (!this.underway.has(code) && !this.completionQueue.includes(code) && Date.now() > deadline)
+        throw new CaError('CA_NOT_READY', `the CA of prefecture ${code} is still being created (by \`jpki serve\` after a first start); try again in a moment, or run \`jpki init\` to create it now`, { prefecture: code });
+      await new Promise((r) => setTimeout(r, this.underway.has(code) || this.completionQueue.includes(code) ? 0 : 100));
+    }
   }
 
   /** The issuerAltName of a CA's resident certificates (C=JP, O=公的個人認証サービス, OU=<governor>), encoded once. */

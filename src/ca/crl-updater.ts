@@ -80,6 +80,11 @@ export class CrlUpdater {
     this.published.add(key);
   }
 
+  /** The first CRLs of a CA added after start-up (full, delta, ARL), before it signs anything that names them. */
+  async publishCa(caId: string): Promise<void> {
+    await this.serially(() => this.passForCa(caId));
+  }
+
   /** One scheduled pass: every CRL that is missing, due or paired with a replaced base is generated. */
   runOnce(): Promise<CrlUpdateReport> {
     return this.serially(() => this.scheduledPass());

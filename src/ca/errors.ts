@@ -3,6 +3,7 @@ import { JpkiError, type ErrorKind } from '../common/errors.js';
 export type CaErrorCode =
   | 'CA_NOT_INITIALIZED'
   | 'CA_UNKNOWN'
+  | 'CA_NOT_READY'
   | 'PREFECTURE_UNKNOWN'
   | 'CERTIFICATE_NOT_FOUND'
   | 'CERTIFICATE_ALREADY_REVOKED'
@@ -24,6 +25,7 @@ export type CaErrorCode =
 const KIND: Record<CaErrorCode, ErrorKind> = {
   CA_NOT_INITIALIZED: 'conflict',
   CA_UNKNOWN: 'not-found',
+  CA_NOT_READY: 'unavailable',
   PREFECTURE_UNKNOWN: 'malformed',
   CERTIFICATE_NOT_FOUND: 'not-found',
   CERTIFICATE_ALREADY_REVOKED: 'conflict',

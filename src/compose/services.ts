@@ -252,6 +252,7 @@ export async function openServices(globals: InstallationLocation, options: OpenO
     agencyStaffPassword: process.env.JPKI_AGENCY_STAFF_PASSWORD || DEMO_AGENCY_STAFF_PASSWORD,
     agentUrl,
     close: async () => {
+      await ca.stopCompleting();
       await audit.stop();
       await registerEvents.stop();
       await crlUpdater.stop();

@@ -68,6 +68,8 @@ export interface OcspService {
   memory(): { entries: number; responseBytes: number; budgetBytes: number; maxBytes: number };
   /** Resolves once every status change committed so far has been applied here (tests). */
   sync(): Promise<void>;
+  /** A CA was added in this process (a promised prefectural CA): the responder answers for it at once. */
+  issuersChanged(): Promise<void>;
   /** Stops the job and writes pending responses to the store. */
   close(): Promise<void>;
 }
@@ -149,6 +151,7 @@ export function createOcspService(deps: OcspServiceDeps): OcspService {
     },
     memory: () => ({ entries: cache.size, responseBytes: cache.responseBytes, budgetBytes: cache.usedBytes, maxBytes }),
     sync: () => feed.poll(),
+    issuersChanged: () => issuers.refresh(),
     async close() {
       unsubscribe();
       await updater?.stop();

@@ -58,6 +58,11 @@ export class IssuerIndex {
     return this.byId.get(caId);
   }
 
+  /** Loads the list again now (a CA was added in this process), not waiting for a miss a minute later. */
+  refresh(): Promise<void> {
+    return this.reload();
+  }
+
   /** Every issuer loaded (call `ready()` first). */
   all(): Issuer[] {
     return [...this.byId.values()];

@@ -128,6 +128,12 @@ describe('jpki serve (npm start) on an empty data directory', () => {
     try {
       const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())![1];
       expect(server.output()).toContain('initialising');
+      // the port opens once the bridges, the agency and Tokyo exist; the other 46 are made while it serves
+      const first = await fetch(`http://127.0.0.1:${port}/ca`);
+      expect(first.status).toBe(200);
+      expect(((await first.json()) as { id: string }[]).map((a) => a.id)).toEqual(expect.arrayContaining(['jpki-bridge', 'gpki-bridge', 'agency-mic', 'pref-13']));
+      const deadline = Date.now() + 60_000;
+      while (!server.output().includes('all 50 CAs are ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const list = await fetch(`http://127.0.0.1:${port}/ca`);
       expect(list.status).toBe(200);
       expect(((await list.json()) as unknown[]).length).toBe(50);

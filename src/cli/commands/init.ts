@@ -57,8 +57,21 @@ export async function keyPairsAheadOfFirstStart(g: GlobalOptions, keyAlgorithm: 
   return spec ? new KeyPairsAhead(spec, allAuthorities().length) : undefined;
 }
 
-/** Creates the CA hierarchy once; shared by `jpki init` and `jpki serve` on an empty data directory. */
-export async function initialize(services: Services, keyAlgorithm: string, actor: string): Promise<boolean> {
+/** A progress line: counted in place on a terminal, said once otherwise. */
+function progressLine(what: (total: number) => string): (done: number, total: number) => void {
+  return (done, total) => {
+    if (process.stdout.isTTY) process.stdout.write(`\r${what(total)}: ${done}/${total}${done === total ? '\n' : ''}`);
+    else if (done === 0) print(`${what(total)}…`);
+  };
+}
+
+/**
+ * Creates the CA hierarchy once; shared by `jpki init` and `jpki serve` on an empty data directory. With
+ * `first`, only those prefectures' CAs are made now (with the bridges and the agency) and the others are
+ * promised: `completeHierarchy` makes them. An installation whose promised CAs are not all made yet (a first
+ * `serve` stopped early) is completed here by `init` (no `first`).
+ */
+export async function initialize(services: Services, keyAlgorithm: string, actor: string, first?: readonly string[]): Promise<boolean> {
   const { parseKeySpec } = await import('../../pki/signer.js');
   const spec = parseKeySpec(keyAlgorithm);
   if (!spec) throw invalid(`unknown key algorithm ${JSON.stringify(keyAlgorithm)}: use ${KEY_ALGORITHMS.join(', ')}`);
@@ -67,27 +80,50 @@ export async function initialize(services: Services, keyAlgorithm: string, actor
   const r = await services.ca.initialize({
     keySpec: spec,
     actor,
-    // the first start says what it waits for: one line, counted in place on a terminal
-    onProgress: (done, total) => {
-      const line = `generating the key pairs of ${total} CAs on ${availableParallelism()} cores: ${done}/${total}`;
-      if (process.stdout.isTTY) process.stdout.write(`\r${line}${done === total ? '\n' : ''}`);
-      else if (done === 0) print(`generating the key pairs of ${total} CAs on ${availableParallelism()} cores…`);
-    },
+    ...(first ? { firstPrefectures: first } : {}),
+    // the first start says what it waits for
+    onProgress: progressLine((total) => `generating the key pairs of ${total} CAs on ${availableParallelism()} cores`),
   });
   if (!r.created) {
-    print(`already initialised on ${r.initializedAt}: ${r.authorities} CAs, ${r.crossCertificates} cross-certificates; nothing changed`);
+    print(`already initialised on ${r.initializedAt}: ${r.authorities} CAs, ${r.crossCertificates} cross-certificates${r.pending && !first ? '' : '; nothing changed'}`);
+    if (r.pending && !first) await completeHierarchy(services, actor);
     return false;
   }
-  print(
-    `created ${r.authorities} CAs (47 prefectural governors, the JPKI bridge, the government bridge, the agency) and ${r.crossCertificates} cross-certificates in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (r.pending)
+    print(`created ${r.authorities} CAs (the JPKI bridge, the government bridge, the agency and ${r.authorities - 3} prefectural governor${r.authorities === 4 ? '' : 's'}) and ${r.crossCertificates} cross-certificates in ${seconds} s; the other ${r.pending} prefectural CAs are created once the port is open`);
+  else print(`created ${r.authorities} CAs (47 prefectural governors, the JPKI bridge, the government bridge, the agency) and ${r.crossCertificates} cross-certificates in ${seconds} s`);
   // Every CRL a CA certificate or a CRL names (full, delta, ARL) exists before anyone can ask for it: the
   // CRL updater's first pass publishes them (the HTTP edge only serves stored CRLs).
   await services.crlUpdater.runOnce();
-  print('published the first full CRL, delta CRL and ARL of every CA');
+  print(`published the first full CRL, delta CRL and ARL of every CA`);
   // the audit key is made now, with the CA keys, and signs the first checkpoint of the audit chain
   await services.audit.checkpoint();
   return true;
+}
+
+/**
+ * Makes the prefectural CAs promised at init and not made yet, each with its first CRLs and known to the OCSP
+ * responder before any request may use it. `background`: `jpki serve` already listens, so it says so in two
+ * lines rather than a counter in place.
+ */
+export async function completeHierarchy(services: Services, actor: string, background = false): Promise<void> {
+  const pending = (await services.ca.pendingPrefectures()).length;
+  if (pending === 0) return;
+  const started = Date.now();
+  const { availableParallelism } = await import('node:os');
+  const what = (total: number) => `creating the ${total} remaining prefectural CAs on ${availableParallelism()} cores${background ? ' while serving' : ''}`;
+  const r = await services.ca.complete({
+    actor,
+    afterEach: async (caId) => {
+      await services.crlUpdater.publishCa(caId);
+      await services.ocsp.issuersChanged();
+    },
+    onProgress: background ? (done, total) => done === 0 && print(`${what(total)}…`) : progressLine(what),
+  });
+  const left = (await services.ca.pendingPrefectures()).length;
+  if (left === 0) print(`created the ${r.created === pending ? '' : `${r.created} of the `}${pending} remaining prefectural CAs${r.created === pending ? '' : ' (the others by another process)'} with their cross-certificates and first CRLs in ${((Date.now() - started) / 1000).toFixed(1)} s: all ${(await services.ca.list()).length} CAs are ready`);
+  else print(`stopped with ${left} prefectural CAs still to create; the next \`jpki serve\` or \`jpki init\` creates them`);
 }
 
 /** What an option of the command line differs in from the installation already in the data directory. */

@@ -98,6 +98,9 @@ async function serveWorker(g: ReturnType<typeof globalOptions>, o: { host: strin
   process.once('disconnect', () => void stop());
 }
 
+/** The prefectures whose CAs a first start makes before its port opens: Tokyo, home of the demo's counter (港区, 13103). */
+const FIRST_PREFECTURES = ['13'];
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -136,7 +139,7 @@ export function registerServe(program: Command): void {
         throw new JpkiError('SERVE_OPTIONS_INVALID', 'malformed', `--public-url ${JSON.stringify(o.publicUrl)} is not an http(s) URL`);
       // before anything is created or started: a taken port fails now, and nothing is saved
       const actualPort = await claimPort(o.host, port);
-      const { initialize, keyPairsAheadOfFirstStart } = await import('./init.js');
+      const { completeHierarchy, initialize, keyPairsAheadOfFirstStart } = await import('./init.js');
       // a first start: the CA key pairs are generated while the rest loads
       const ahead = await keyPairsAheadOfFirstStart(g, o.keyAlgorithm);
       const [{ dataDirExists, readConfig, writeConfig }, { openServices }, { buildApp }, { printDemo, seedDemoInstallation }] = await Promise.all([
@@ -168,8 +171,11 @@ export function registerServe(program: Command): void {
         // how to log in (a demo password is checked against its hash: scrypt, ~0.15 s) is found out meanwhile too
         counter = (seeding ?? Promise.resolve()).then(() => counterLines(services, ownAddress));
         counter.catch(() => undefined); // its failure is thrown where it is awaited
-        if (initializing) await initialize(services, o.keyAlgorithm, 'system');
-        ahead?.discard();
+        // A first start makes the bridges, the agency and Tokyo's CA before the port opens, and the other 46
+        // prefectural CAs once it is open (issue 11: serving within 5 s of a first start; a request for a
+        // prefecture not made yet waits for it, made next). With worker processes, all before they start.
+        if (initializing) await initialize(services, o.keyAlgorithm, 'system', FIRST_PREFECTURES);
+        if (workers > 1) await completeHierarchy(services, 'system');
         // a new installation remembers its database, and its public URL only when one was given
         if (!saved)
           writeConfig(g.dataDir, {
@@ -201,10 +207,16 @@ export function registerServe(program: Command): void {
         throw e;
       }
       print(`jpki listening on ${ownAddress} (public URL ${services.publicUrl}, store ${services.store.db.description}${workers > 1 ? `, ${workers} worker processes` : ''})`);
+      // the prefectural CAs promised and not made yet (a first start, or one stopped early), while serving
+      const completing = completeHierarchy(services, 'system', true)
+        .catch((e) => process.stderr.write(`jpki: creating the remaining prefectural CAs: ${(e as Error).message}\n`))
+        .finally(() => ahead?.discard());
       const stop = async () => {
         stopping = true;
         if (workers > 1) await new Promise<void>((r) => cluster.disconnect(() => r()));
         await app?.close();
+        await services.ca.stopCompleting();
+        await completing;
         await services.audit.checkpoint().catch(() => undefined);
         await services.close();
         process.exit(0);
