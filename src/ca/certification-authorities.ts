@@ -27,6 +27,7 @@ import { allAuthorities, crossLinks, JPKI_BRIDGE, JPKI_BRIDGE_ID, prefecturalCa,
 import { LedgerWriter, tbsHash } from './ledger.js';
 import type { CaStore, MunicipalityDirectory } from './ports.js';
 import { newSerial, serialHex, normalizeSerial } from './serial.js';
+import { pendingPrefectures, PROMISED_KEY, type Promised } from './promised.js';
 import { parseRevocationReason } from './revocation-reasons.js';
 import type { PublicationUrls } from './urls.js';
 
@@ -146,11 +147,6 @@ export interface CompleteResult {
   created: number;
 }
 
-/** What init promised (settings `ca.promised`): the CAs' key spec and every prefecture of the hierarchy. */
-interface Promised {
-  keySpec: KeySpec;
-  prefectures: string[];
-}
 
 /** A CA being made: its key's signer, its self-signed TBS and its record (nothing stored yet). */
 interface NewAuthority {
@@ -189,7 +185,6 @@ interface Pending {
 }
 
 const INITIALIZED_KEY = 'ca.initialized_at';
-const PROMISED_KEY = 'ca.promised';
 /** How long a request waits for a promised CA that another process is making, before it is told to retry. */
 const PROMISED_CA_WAIT_MS = 30_000;
 
@@ -286,11 +281,8 @@ export class CertificationAuthorities {
   }
 
   /** The prefectural CAs the hierarchy was promised at init and does not have yet (codes, in JIS order). */
-  async pendingPrefectures(): Promise<string[]> {
-    const promised = await this.promised();
-    if (!promised) return [];
-    const have = new Set((await this.store.authorities.list()).map((a) => a.prefecture));
-    return promised.prefectures.filter((code) => !have.has(code));
+  pendingPrefectures(): Promise<string[]> {
+    return pendingPrefectures(this.store);
   }
 
   /**

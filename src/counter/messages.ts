@@ -264,6 +264,11 @@ const MESSAGES: Catalogue = {
     en: 'The certification authorities have not been created yet.',
     ko: '인증국이 아직 생성되지 않았습니다.',
   },
+  CA_NOT_READY: {
+    ja: 'この都道府県の認証局はまだ作成中です。しばらくしてからもう一度お試しください。',
+    en: 'The certification authority of this prefecture is still being created. Please try again in a moment.',
+    ko: '이 도도부현의 인증국은 아직 생성 중입니다. 잠시 후 다시 시도해 주십시오.',
+  },
   // ---- fallbacks ---------------------------------------------------------------------------------------
   'reader.*': {
     ja: 'カードリーダーまたはICカードに接続できません。装置を確認してください。',

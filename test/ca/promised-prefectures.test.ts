@@ -14,6 +14,7 @@ import { CertificationAuthorities } from '../../src/ca/certification-authorities
 import { municipalityByCode } from '../../src/register/index.js';
 import { PREFECTURES } from '../../src/pki/prefectures.js';
 import { JpkiError } from '../../src/common/errors.js';
+import { translate } from '../../src/counter/messages.js';
 import { issuerOf, readOcspResponse, requestFor } from '../ocsp/support.js';
 
 const kinds = await availableStoreKinds();
@@ -71,6 +72,10 @@ describe.each(kinds)('prefectural CAs promised at init and made while serving, o
     expect((err as JpkiError).kind).toBe('unavailable');
     expect((err as JpkiError).message).toContain('jpki init');
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    // what the counter terminal shows for it, in its three languages
+    expect(translate('CA_NOT_READY', { prefecture: '27' }, 'ja')).toContain('作成中');
+    expect(translate('CA_NOT_READY', { prefecture: '27' }, 'en')).toContain('still being created');
+    expect(translate('CA_NOT_READY', { prefecture: '27' }, 'ko')).toContain('생성 중');
     expect(await codeOf(ca.forPrefecture('02'))).toBe('CA_UNKNOWN'); // never promised
     expect(await codeOf(ca.forPrefecture('48'))).toBe('PREFECTURE_UNKNOWN');
     expect((await ca.forPrefecture('13')).id).toBe('pref-13');

@@ -127,6 +127,10 @@ describe('the first start', () => {
         expect(made).toBeGreaterThanOrEqual(4);
         expect(made).toBeLessThan(50);
         const missing = 50 - made;
+        // ca list says what is still to come, on stderr (its output stays the CAs that exist)
+        const listed = jpki(['--data', data, 'ca', 'list']);
+        expect(listed.status).toBe(0);
+        expect(listed.stderr).toMatch(new RegExp(`^jpki: ${missing} prefectural CAs? (are|is) still to be created \\([0-9, ]+\\): \`jpki serve\` creates them while it serves, \`jpki init\` at once\n$`));
         if (next === 'init') {
           const r = jpki(['--data', data, 'init'], { timeoutMs: 120_000 });
           expect(r.status).toBe(0);
@@ -145,6 +149,7 @@ describe('the first start', () => {
           }
         }
         expect(caCount(data)).toBe(50);
+        expect(jpki(['--data', data, 'ca', 'list']).stderr).toBe('');
         // a second init finds nothing to do
         expect(jpki(['--data', data, 'init']).stdout).toMatch(/already initialised on .*: 50 CAs, 98 cross-certificates; nothing changed/);
       }

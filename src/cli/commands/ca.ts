@@ -33,6 +33,10 @@ export function registerCa(program: Command): void {
       withInstallation(globalOptions(cmd), async ({ store }) => {
         const rows = (await store.authorities.list()).map(authorityView);
         if (rows.length === 0) throw new JpkiError('CA_NOT_INITIALIZED', 'conflict', 'no CAs yet: run `jpki init` first');
+        // after a first `jpki serve`, the prefectural CAs it makes while serving
+        const pending = await (await import('../../ca/promised.js')).pendingPrefectures(store);
+        if (pending.length > 0)
+          process.stderr.write(`jpki: ${pending.length} prefectural CA${pending.length === 1 ? ' is' : 's are'} still to be created (${pending.join(', ')}): \`jpki serve\` creates them while it serves, \`jpki init\` at once\n`);
         if (o.json) return printJson(rows);
         for (const r of rows) {
           print(`${r.id}  ${r.name}`);
