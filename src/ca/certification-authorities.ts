@@ -212,6 +212,7 @@ export class CertificationAuthorities {
   private readonly completionQueue: string[] = [];
   private readonly underway = new Map<string, Promise<boolean>>();
   private completion: Promise<CompleteResult> | undefined;
+  private completionStopped = false;
 
   constructor(private readonly deps: CaDependencies) {
     this.writer = new LedgerWriter(deps.store, deps.clock);
@@ -293,12 +294,17 @@ export class CertificationAuthorities {
    * won is taken as done. Resumable: whatever a stopped run did not create, the next one does.
    */
   complete(options: CompleteOptions): Promise<CompleteResult> {
+    if (this.completionStopped) return Promise.resolve({ created: 0 });
     this.completion ??= this.runCompletion(options).finally(() => (this.completion = undefined));
     return this.completion;
   }
 
-  /** Stops a running completion after the CAs under way (a stopping server), and waits for it. */
+  /**
+   * Stops a running completion after the CAs under way, and any later one before it starts (a stopping
+   * server: its stop may come before its completion has begun), and waits for it.
+   */
   async stopCompleting(): Promise<void> {
+    this.completionStopped = true;
     this.completionQueue.length = 0;
     await this.completion?.catch(() => undefined);
   }
@@ -309,6 +315,7 @@ export class CertificationAuthorities {
     if (!promised || missing.length === 0) return { created: 0 };
     const bridge = await this.get(JPKI_BRIDGE_ID);
     const bridgeSigner = await this.signerFor(bridge);
+    if (this.completionStopped) return { created: 0 };
     this.completionQueue.splice(0, this.completionQueue.length, ...missing);
     let created = 0;
     options.onProgress?.(0, missing.length);

@@ -168,6 +168,9 @@ describe.each(kinds)('prefectural CAs promised at init and made while serving, o
     });
     expect(await first).toEqual({ created: 1 });
     expect(await t.services.ca.pendingPrefectures()).toHaveLength(2);
+    // a stopped CA module starts no completion any more (a server's stop may come before its completion began)
+    expect(await t.services.ca.complete({ actor: 'test' })).toEqual({ created: 0 });
+    expect(await t.services.ca.pendingPrefectures()).toHaveLength(2);
     // a new process (a restarted `jpki serve`) makes the rest
     const next = otherProcess();
     expect(await next.complete({ actor: 'test' })).toEqual({ created: 2 });

@@ -206,11 +206,7 @@ export function registerServe(program: Command): void {
         await services.close();
         throw e;
       }
-      print(`jpki listening on ${ownAddress} (public URL ${services.publicUrl}, store ${services.store.db.description}${workers > 1 ? `, ${workers} worker processes` : ''})`);
-      // the prefectural CAs promised and not made yet (a first start, or one stopped early), while serving
-      const completing = completeHierarchy(services, 'system', true)
-        .catch((e) => process.stderr.write(`jpki: creating the remaining prefectural CAs: ${(e as Error).message}\n`))
-        .finally(() => ahead?.discard());
+      let completing: Promise<unknown> = Promise.resolve();
       const stop = async () => {
         stopping = true;
         if (workers > 1) await new Promise<void>((r) => cluster.disconnect(() => r()));
@@ -221,8 +217,14 @@ export function registerServe(program: Command): void {
         await services.close();
         process.exit(0);
       };
+      // before the line that says it listens: whoever waits for that line may stop it at once
       process.once('SIGINT', () => void stop());
       process.once('SIGTERM', () => void stop());
+      print(`jpki listening on ${ownAddress} (public URL ${services.publicUrl}, store ${services.store.db.description}${workers > 1 ? `, ${workers} worker processes` : ''})`);
+      // the prefectural CAs promised and not made yet (a first start, or one stopped early), while serving
+      completing = completeHierarchy(services, 'system', true)
+        .catch((e) => process.stderr.write(`jpki: creating the remaining prefectural CAs: ${(e as Error).message}\n`))
+        .finally(() => ahead?.discard());
     });
 }
 
