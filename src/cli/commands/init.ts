@@ -96,7 +96,7 @@ export async function initialize(services: Services, keyAlgorithm: string, actor
   // Every CRL a CA certificate or a CRL names (full, delta, ARL) exists before anyone can ask for it: the
   // CRL updater's first pass publishes them (the HTTP edge only serves stored CRLs).
   await services.crlUpdater.runOnce();
-  print(`published the first full CRL, delta CRL and ARL of every CA`);
+  print(`published the first full CRL, delta CRL and ARL of ${r.pending ? `these ${r.authorities} CAs` : 'every CA'}`);
   // the audit key is made now, with the CA keys, and signs the first checkpoint of the audit chain
   await services.audit.checkpoint();
   return true;
