@@ -16,12 +16,16 @@ export interface IssuerSource {
   list(): Promise<{ id: string; subject: Buffer; certificate: Buffer }[]>;
 }
 
-/** A miss reloads the list at most this often (a CA created after start-up is found, a flood of unknown issuers is not a flood of queries). */
-const RELOAD_AFTER_MS = 60_000;
+/**
+ * A miss reloads the list at most this often: a CA created after start-up by another process (a promised
+ * prefectural CA a first `jpki serve` makes while serving) is found within seconds, and a flood of unknown
+ * issuers is one small query every few seconds, not a flood of queries.
+ */
+export const RELOAD_AFTER_MS = 5_000;
 
 /**
  * The CAs by their CertID hashes, for every hash algorithm we accept: matching a request to its issuer is
- * one map lookup. Loaded from the store once, reloaded on a miss at most once a minute.
+ * one map lookup. Loaded from the store once, reloaded on a miss at most every `RELOAD_AFTER_MS`.
  */
 export class IssuerIndex {
   private byHashes = new Map<string, Issuer>();
@@ -45,7 +49,7 @@ export class IssuerIndex {
     return this.byHashes.get(key(certId.hash, certId.issuerNameHash, certId.issuerKeyHash));
   }
 
-  /** Like `find`, but reloads the list first when the issuer is unknown and the list is older than a minute. */
+  /** Like `find`, but reloads the list first when the issuer is unknown and the list is older than `RELOAD_AFTER_MS`. */
   async resolve(certId: CertId): Promise<Issuer | undefined> {
     await this.ready();
     const found = this.find(certId);

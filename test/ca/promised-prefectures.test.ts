@@ -14,8 +14,10 @@ import { CertificationAuthorities } from '../../src/ca/certification-authorities
 import { municipalityByCode } from '../../src/register/index.js';
 import { PREFECTURES } from '../../src/pki/prefectures.js';
 import { JpkiError } from '../../src/common/errors.js';
+import type { FixedClock } from '../../src/common/clock.js';
 import { translate } from '../../src/counter/messages.js';
-import { issuerOf, readOcspResponse, requestFor } from '../ocsp/support.js';
+import { issuerOf, openSecondServices, readOcspResponse, requestFor } from '../ocsp/support.js';
+import { RELOAD_AFTER_MS } from '../../src/ocsp/issuers.js';
 
 const kinds = await availableStoreKinds();
 const P256 = { type: 'EC', curve: 'P-256' } as const;
@@ -141,6 +143,26 @@ describe.each(kinds)('prefectural CAs promised at init and made while serving, o
 
     // the OCSP responder of this process answers for the new CA at once (not after a miss a minute later)
     expect(await ocspStatus('pref-47', leaf.serial)).toBe('good');
+  });
+
+  it("another process's OCSP responder answers for a CA made after it loaded its issuers within seconds", async () => {
+    const other = await openSecondServices(t);
+    try {
+      const tokyoLeaf = await issueAuth('13');
+      const status = async (s: typeof other, caId: string, serial: string) =>
+        readOcspResponse((await s.ocsp.responder.respond(requestFor(await issuerOf(t.services, caId), [serial]))).der);
+      expect((await status(other, 'pref-13', tokyoLeaf.serial)).responses[0]?.status).toBe('good'); // its issuers are loaded now
+      await t.services.ca.complete({ actor: 'test', afterEach: publish });
+      const leaf = await issueAuth('27');
+      // at once the other process does not know the new CA yet (it was told nothing)…
+      expect((await status(other, 'pref-27', leaf.serial)).status).toBe(6); // unauthorized (RFC 6960)
+      // …and finds it on the first miss after RELOAD_AFTER_MS
+      (t.clock as FixedClock).advance(RELOAD_AFTER_MS);
+      expect((await status(other, 'pref-27', leaf.serial)).responses[0]?.status).toBe('good');
+      expect(RELOAD_AFTER_MS).toBeLessThanOrEqual(5_000);
+    } finally {
+      await other.close();
+    }
   });
 
   it('two processes completing at once make every CA exactly once', async () => {
