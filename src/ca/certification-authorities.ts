@@ -23,11 +23,11 @@ import { DEFAULT_KEY_SPEC, defaultSignatureAlgorithm, type KeySpec, type Signatu
 import { lintCertificate } from '../pki/lint/index.js';
 import type { AuditEntry, AuthorityRecord, CertificateKind, CertificateRecord, CertificateStatus, LedgerState, NewCertificate, Scoped } from '../store/index.js';
 import { CaError } from './errors.js';
-import { allAuthorities, crossLinks, JPKI_BRIDGE, JPKI_BRIDGE_ID, prefecturalCa, subjectDer, type AuthorityDefinition, type CrossLink } from './hierarchy.js';
+import { allAuthorities, crossLinks, JPKI_BRIDGE, JPKI_BRIDGE_ID, prefecturalCa, prefectureLinks, subjectDer, type AuthorityDefinition, type CrossLink } from './hierarchy.js';
 import { LedgerWriter, tbsHash } from './ledger.js';
 import type { CaStore, MunicipalityDirectory } from './ports.js';
 import { newSerial, serialHex, normalizeSerial } from './serial.js';
-import { pendingPrefectures, PROMISED_KEY, type Promised } from './promised.js';
+import { pendingPrefectures, PROMISED_KEY, readPromised, type Promised } from './promised.js';
 import { parseRevocationReason } from './revocation-reasons.js';
 import type { PublicationUrls } from './urls.js';
 
@@ -147,7 +147,6 @@ export interface CompleteResult {
   created: number;
 }
 
-
 /** A CA being made: its key's signer, its self-signed TBS and its record (nothing stored yet). */
 interface NewAuthority {
   def: AuthorityDefinition;
@@ -156,6 +155,9 @@ interface NewAuthority {
   tbs: Buffer;
   record: Omit<AuthorityRecord, 'crlNumber' | 'certificate'>;
 }
+
+/** What a cross-certificate needs of either side: its name, key identifier and signer. */
+type CrossParty = Pick<NewAuthority, 'def' | 'signer'> & { record: Pick<AuthorityRecord, 'subject' | 'keyId'> };
 
 interface NewCross {
   issuerId: string;
@@ -310,7 +312,7 @@ export class CertificationAuthorities {
   }
 
   private async runCompletion(options: CompleteOptions): Promise<CompleteResult> {
-    const promised = await this.promised();
+    const promised = await readPromised(this.store.settings);
     const missing = await this.pendingPrefectures();
     if (!promised || missing.length === 0) return { created: 0 };
     const bridge = await this.get(JPKI_BRIDGE_ID);
@@ -350,17 +352,9 @@ export class CertificationAuthorities {
     if (validity.notAfter.getTime() > bridge.notAfter) validity.notAfter = new Date(bridge.notAfter);
     const def = prefecturalCa(prefectureByCode(code)!);
     const c = await this.newAuthority(def, spec, keyGeneration(now), validity, now);
-    const bridgeSide: NewAuthority = {
-      def: JPKI_BRIDGE,
-      signer: bridgeSigner,
-      serial: '',
-      tbs: Buffer.alloc(0),
-      record: bridge,
-    };
+    const bridgeSide: CrossParty = { def: JPKI_BRIDGE, signer: bridgeSigner, record: bridge };
     // the pair on the edge bridge ⇄ prefecture (the bridges' own edges exist since init)
-    const crosses = crossLinks([JPKI_BRIDGE, def])
-      .filter((link) => link.issuer.id === def.id || link.subject.id === def.id)
-      .map((link) => (link.issuer.id === def.id ? this.crossCertificate(link, c, bridgeSide, validity) : this.crossCertificate(link, bridgeSide, c, validity)));
+    const crosses = prefectureLinks(def).map((link) => (link.issuer.id === def.id ? this.crossCertificate(link, c, bridgeSide, validity) : this.crossCertificate(link, bridgeSide, c, validity)));
     try {
       await this.recordSignStore([c], crosses, options.actor, now, async (tx) => {
         if (await tx.authorities.byPrefecture(code)) throw new CaError('CA_INIT_RACE', `another process created the CA of prefecture ${code} at the same time`, { prefecture: code });
@@ -372,12 +366,6 @@ export class CertificationAuthorities {
     }
     await options.afterEach?.(def.id);
     return true;
-  }
-
-  /** What init promised: the key spec and the prefectures (none recorded: an installation made complete at once). */
-  private async promised(): Promise<Promised | undefined> {
-    const text = await this.store.settings.get(PROMISED_KEY);
-    return text === undefined ? undefined : (JSON.parse(text) as Promised);
   }
 
   /** A new CA's key pair, self-signed TBS and record (nothing stored, nothing signed). */
@@ -410,7 +398,7 @@ export class CertificationAuthorities {
   }
 
   /** The TBS of one cross-certificate of `link` (not signed yet). */
-  private crossCertificate(link: CrossLink, issuer: NewAuthority, subject: NewAuthority, validity: { notBefore: Date; notAfter: Date }): NewCross {
+  private crossCertificate(link: CrossLink, issuer: CrossParty, subject: CrossParty, validity: { notBefore: Date; notAfter: Date }): NewCross {
     const serial = newSerial();
     const tbs = crossCertificateTbs({
       serial,
@@ -523,12 +511,17 @@ export class CertificationAuthorities {
     if (queued > 0) this.completionQueue.unshift(...this.completionQueue.splice(queued, 1));
     const deadline = Date.now() + (this.deps.promisedCaWaitMs ?? PROMISED_CA_WAIT_MS);
     for (;;) {
-      await this.underway.get(code)?.catch(() => undefined);
       const a = await this.store.authorities.byPrefecture(code);
       if (a) return a;
-      if (!this.underway.has(code) && !this.completionQueue.includes(code) && Date.now() > deadline)
+      // made here: wait for it, or (queued) for a CA under way to free its lane; no polling meanwhile
+      const here = this.underway.get(code) ?? (this.completionQueue.includes(code) && this.underway.size > 0 ? Promise.race(this.underway.values()) : undefined);
+      if (here) {
+        await here.catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline)
         throw new CaError('CA_NOT_READY', `the CA of prefecture ${code} is still being created (by \`jpki serve\` after a first start); try again in a moment, or run \`jpki init\` to create it now`, { prefecture: code });
-      await new Promise((r) => setTimeout(r, this.underway.has(code) || this.completionQueue.includes(code) ? 0 : 100));
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 

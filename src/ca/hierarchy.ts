@@ -108,14 +108,19 @@ function link(issuer: AuthorityDefinition, subject: AuthorityDefinition): CrossL
   return { issuer, subject, policies: [...issuer.policies], mappings };
 }
 
+/** Both directions of one edge. */
+function pair(a: AuthorityDefinition, b: AuthorityDefinition): CrossLink[] {
+  return [link(a, b), link(b, a)];
+}
+
+/** The pair of cross-certificates between the JPKI bridge and one prefectural CA. */
+export function prefectureLinks(prefectural: AuthorityDefinition): CrossLink[] {
+  return pair(JPKI_BRIDGE, prefectural);
+}
+
 /** The cross-certificate pairs: both directions on every edge of the hierarchy. */
 export function crossLinks(authorities: readonly AuthorityDefinition[]): CrossLink[] {
-  const links: CrossLink[] = [];
-  const pair = (a: AuthorityDefinition, b: AuthorityDefinition) => links.push(link(a, b), link(b, a));
-  for (const a of authorities) if (a.kind === 'prefectural') pair(JPKI_BRIDGE, a);
-  pair(GPKI_BRIDGE, JPKI_BRIDGE);
-  pair(AGENCY, GPKI_BRIDGE);
-  return links;
+  return [...authorities.filter((a) => a.kind === 'prefectural').flatMap(prefectureLinks), ...pair(GPKI_BRIDGE, JPKI_BRIDGE), ...pair(AGENCY, GPKI_BRIDGE)];
 }
 
 export function subjectDer(a: AuthorityDefinition): Buffer {

@@ -12,6 +12,12 @@ export interface Promised {
 
 export const PROMISED_KEY = 'ca.promised';
 
+/** The promise, or undefined for an installation made before promises were recorded. */
+export async function readPromised(settings: { get(key: string): Promise<string | undefined> }): Promise<Promised | undefined> {
+  const text = await settings.get(PROMISED_KEY);
+  return text === undefined ? undefined : (JSON.parse(text) as Promised);
+}
+
 /**
  * The promised prefectures (JIS codes, in the promise's order) that have no CA yet. Light on purpose: `jpki ca
  * list` asks it with nothing but the store loaded.
@@ -20,9 +26,8 @@ export async function pendingPrefectures(store: {
   settings: { get(key: string): Promise<string | undefined> };
   authorities: { list(): Promise<{ prefecture: string | null }[]> };
 }): Promise<string[]> {
-  const text = await store.settings.get(PROMISED_KEY);
-  if (text === undefined) return [];
-  const promised = JSON.parse(text) as Promised;
+  const promised = await readPromised(store.settings);
+  if (!promised) return [];
   const have = new Set((await store.authorities.list()).map((a) => a.prefecture));
   return promised.prefectures.filter((code) => !have.has(code));
 }
