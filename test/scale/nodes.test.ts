@@ -14,7 +14,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawn, execFile } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -116,6 +116,21 @@ describe.runIf(hasPostgres)('several jpki serve nodes on one PostgreSQL database
       expect(me.status).toBe(200);
       expect(((await me.json()) as { operator: { name: string } }).operator.name).toBe('minato-clerk');
     }
+  });
+
+  it('the worker processes of --workers 2 run with an 8 MiB young generation (resident memory of the OCSP cache)', () => {
+    const primary = nodes[2]!.child.pid!;
+    const workers = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return Number(readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]) === primary;
+        } catch {
+          return false; // ended meanwhile
+        }
+      });
+    expect(workers).toHaveLength(2);
+    for (const pid of workers) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=8');
   });
 
   it('a revocation made elsewhere is reported by OCSP on every node within a second', async () => {
