@@ -11,6 +11,11 @@
  * of those two — the same load as the figure. Two processes are measured between two runs of one process,
  * and compared with their mean.
  *
+ * Each store is also measured with four times as many issuances in flight, and the in-process figures carry
+ * the process's CPU time per issuance (every thread: event loop, signing pool, GC; not PostgreSQL's): with
+ * few in flight the rate is bound by the two durable commits of each issuance (docs/benchmarks.md), with
+ * many by the CPU.
+ *
  * BENCH_ISSUE_SECONDS (default 5) per measurement; BENCH_STORES=sqlite,postgres (default both);
  * BENCH_IN_FLIGHT (default 16) issuances in flight per process.
  */
@@ -32,6 +37,15 @@ import { FACTS, makeCsrs } from './issuance-support.js';
 const SECONDS = Number(process.env.BENCH_ISSUE_SECONDS ?? 5);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 16);
 const rate = (op: () => Promise<unknown>, inFlight = 1) => asyncRate(op, inFlight, SECONDS * 1000);
+
+/** A rate and this process's CPU time per call, in ms (warm-up calls included on both sides). */
+async function rateAndCpu(op: () => Promise<unknown>, inFlight: number): Promise<[number, number]> {
+  let calls = 0;
+  const c0 = process.cpuUsage();
+  const r = await rate(() => (calls++, op()), inFlight);
+  const c = process.cpuUsage(c0);
+  return [r, (c.user + c.system) / 1000 / calls];
+}
 const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const POSTGRES_URL = process.env.JPKI_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ROOT = join(import.meta.dirname, '..');
@@ -82,9 +96,16 @@ export async function bench(): Promise<void> {
   const { privateKey, signAsync, signSync, bracketed } = rawRsaSignature();
   const rawSync = syncRate(signSync, SECONDS * 1000);
   const rawTwoCores = await rate(signAsync, 8);
-  const rows: string[][] = [['', 'rate', 'vs raw, one core', 'vs raw, two cores', 'vs raw, two cores, measured beside it']];
-  const row = (what: string, r: number, beside?: number) =>
-    rows.push([what, `${r.toFixed(0)} /s`, `${((100 * r) / rawSync).toFixed(0)} %`, `${((100 * r) / rawTwoCores).toFixed(0)} %`, beside ? `${((100 * r) / beside).toFixed(0)} % (raw ${beside.toFixed(0)} /s)` : '']);
+  const rows: string[][] = [['', 'rate', 'vs raw, one core', 'vs raw, two cores', 'vs raw, two cores, measured beside it', 'CPU per issuance']];
+  const row = (what: string, r: number, beside?: number, cpuMs?: number) =>
+    rows.push([
+      what,
+      `${r.toFixed(0)} /s`,
+      `${((100 * r) / rawSync).toFixed(0)} %`,
+      `${((100 * r) / rawTwoCores).toFixed(0)} %`,
+      beside ? `${((100 * r) / beside).toFixed(0)} % (raw ${beside.toFixed(0)} /s)` : '',
+      cpuMs ? `${cpuMs.toFixed(2)} ms` : '',
+    ]);
   row('raw `crypto.sign` RSA-2048, sync, one core', rawSync);
   row(`raw \`crypto.sign\` RSA-2048, async, 8 in flight (${cpus().length} cores): the reference`, rawTwoCores);
 
@@ -123,10 +144,14 @@ export async function bench(): Promise<void> {
       let i = 0;
       const issueOne = () => s.ca.issue({ prefecture: '13', kind: 'sign', publicKey: { csr: csrs[i++ % csrs.length]! }, facts: FACTS, municipality: '13103', actor: 'bench' });
       await rate(issueOne, 4); // warm up: JIT, statement cache, signer cache
-      const seq = await rate(issueOne, 1);
-      const [par, parRaw] = await bracketed(() => rate(issueOne, IN_FLIGHT));
-      row(`jpki issuance on ${kind}, sequential`, seq);
-      row(`**jpki issuance on ${kind}, ${IN_FLIGHT} in flight**`, par, parRaw);
+      const [seq, seqCpu] = await rateAndCpu(issueOne, 1);
+      let parCpu = 0;
+      let manyCpu = 0;
+      const [par, parRaw] = await bracketed(async () => ([, parCpu] = await rateAndCpu(issueOne, IN_FLIGHT))[0]);
+      const [many, manyRaw] = await bracketed(async () => ([, manyCpu] = await rateAndCpu(issueOne, 4 * IN_FLIGHT))[0]);
+      row(`jpki issuance on ${kind}, sequential`, seq, undefined, seqCpu);
+      row(`**jpki issuance on ${kind}, ${IN_FLIGHT} in flight**`, par, parRaw, parCpu);
+      row(`jpki issuance on ${kind}, ${4 * IN_FLIGHT} in flight`, many, manyRaw, manyCpu);
       const audit = await s.store.audit.verify();
       if (!audit.ok) throw new Error('audit chain broken after the benchmark');
       await s.close();
@@ -139,7 +164,7 @@ export async function bench(): Promise<void> {
         const one = (oneBefore + oneAfter) / 2;
         row(`jpki issuance on postgres, 1 process (${IN_FLIGHT} in flight), child process (${oneBefore.toFixed(0)} before, ${oneAfter.toFixed(0)} after)`, one, oneRaw);
         row(`**jpki issuance on postgres, 2 processes (${IN_FLIGHT} in flight each)**`, two, twoRaw);
-        rows.push(['2 processes vs 1 (target ≥ 1.7 ×)', `${(two / one).toFixed(2)} ×`, '', '', '']);
+        rows.push(['2 processes vs 1 (target ≥ 1.7 ×)', `${(two / one).toFixed(2)} ×`, '', '', '', '']);
       }
     } finally {
       if (kind === 'postgres') {

@@ -25,6 +25,7 @@ import {
 } from './soft-file.js';
 import { checkLabel, formatSoftUri, parseSoftUri } from './uri.js';
 import { generatePrivateKey, type KeyPairsAhead } from './key-pairs-ahead.js';
+import { signOnThread } from './signing-thread.js';
 
 export const PASSPHRASE_ENV = 'JPKI_KEY_PASSPHRASE';
 export const PASSPHRASE_FILE = 'passphrase';
@@ -77,8 +78,8 @@ class SoftSigner implements Signer {
   }
 
   /**
-   * Async crypto.sign runs on the libuv thread pool; no per-call parsing. ECDSA comes out as DER (node's
-   * default dsaEncoding). Node copies the input of an async job, so very large inputs (a CRL of a million
+   * Signs on the process's signing thread (signing-thread.ts); no per-call parsing. ECDSA comes out as DER
+   * (node's default dsaEncoding). The input is copied to the thread, so very large inputs (a CRL of a million
    * entries is 37 MiB) are signed synchronously instead: the hash blocks for ~0.1 s but the CRL is not held
    * twice.
    */
@@ -91,11 +92,9 @@ class SoftSigner implements Signer {
         return Promise.reject(new KmsError('KMS_INTERNAL', 'internal', `signing failed: ${(err as Error).message}`, {}, { cause: err }));
       }
     }
-    return new Promise((resolve, reject) =>
-      cryptoSign(this.digest, data, this.key, (err, sig) =>
-        err ? reject(new KmsError('KMS_INTERNAL', 'internal', `signing failed: ${err.message}`, {}, { cause: err })) : resolve(sig),
-      ),
-    );
+    return signOnThread(this.digest, data, this.key).catch((err: Error) => {
+      throw new KmsError('KMS_INTERNAL', 'internal', `signing failed: ${err.message}`, {}, { cause: err });
+    });
   }
 }
 

@@ -13,7 +13,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { loadPublicKey } from './public-key.js';
 import { readSingle, readTlv, childList, readOid, contentOf, bytesOf, DerError, TAG, type Tlv } from './der.js';
-import { verifySignature, verifySignatureOffThread } from './signed.js';
+import { verifySignature } from './signed.js';
 import { PkiError, type PkiErrorCode } from './errors.js';
 
 export interface ParsedCsr {
@@ -168,12 +168,6 @@ export function verifyCsr(csr: ParsedCsr | Uint8Array | string): VerifiedCsr {
   return verified(parsed, publicKey, verifySignature(parsed.signatureAlgorithmOid, parsed.certificationRequestInfo, parsed.signature, publicKey));
 }
 
-/** `verifyCsr` with the signature checked on the thread pool (the CA's issuance path). */
-export async function verifyCsrOffThread(csr: ParsedCsr | Uint8Array | string): Promise<VerifiedCsr> {
-  const parsed = typeof csr === 'string' || csr instanceof Uint8Array ? parseCsr(csr) : csr;
-  const publicKey = loadSpki(parsed.subjectPublicKeyInfo);
-  return verified(parsed, publicKey, await verifySignatureOffThread(parsed.signatureAlgorithmOid, parsed.certificationRequestInfo, parsed.signature, publicKey));
-}
 
 function verified(parsed: ParsedCsr, publicKey: KeyObject, ok: boolean): VerifiedCsr {
   if (!ok)

@@ -100,22 +100,6 @@ export function verifySignature(algorithmOid: string, data: Uint8Array, signatur
   }
 }
 
-/**
- * The same on the libuv thread pool: an RSA-2048 verification costs the calling thread ~50 µs, which the
- * issuance path (one per CSR) spends better on the event loop's other work.
- */
-export function verifySignatureOffThread(algorithmOid: string, data: Uint8Array, signature: Uint8Array, publicKey: KeyObject): Promise<boolean> {
-  const digest = verificationDigest(algorithmOid, publicKey);
-  if (!digest) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    try {
-      verify(digest, data, publicKey, signature, (err, ok) => resolve(!err && ok));
-    } catch {
-      resolve(false);
-    }
-  });
-}
-
 /** The digest to verify with, or undefined when the key's type does not fit the algorithm. */
 function verificationDigest(algorithmOid: string, publicKey: KeyObject): string | undefined {
   const alg = signatureAlgorithmOf(algorithmOid);
