@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Clock } from '../common/clock.js';
 import { pooledRandomBytes } from '../common/random-pool.js';
 import type { KeyManager } from '../kms/index.js';
-import { parseCsr, verifyCsr, parsePublicKey, checkKeyStrength } from '../pki/csr.js';
+import { verifyCsr, parsePublicKey, checkKeyStrength } from '../pki/csr.js';
 import { keyIdentifierOf } from '../pki/extensions.js';
 import { loadPublicKey } from '../pki/public-key.js';
 import {
@@ -853,11 +853,11 @@ function reservationExpired(what: string): CaError {
 /**
  * The subject's key, loaded once (OpenSSL's key decoding costs more than building the whole TBS). A CSR's
  * self-signature is checked here on the event loop: an RSA-2048 verification takes ~22 µs, less than a job
- * on the thread pool costs in hand-over and wake-ups (docs/ca.md, "The signing thread").
+ * on the thread pool costs in hand-over and wake-ups (docs/ca.md, "The signing threads").
  */
 function subjectKey(k: IssuanceRequest['publicKey']): { spki: Uint8Array; key: KeyObject } {
   if ('csr' in k) {
-    const csr = verifyCsr(parseCsr(k.csr));
+    const csr = verifyCsr(k.csr);
     return { spki: csr.subjectPublicKeyInfo, key: csr.publicKey };
   }
   const spki = parsePublicKey(k.spki);

@@ -94,7 +94,7 @@ class SigningThread {
 }
 
 /** How many signing threads a process runs: one core is left to the event loop. */
-export const SIGNING_THREADS = Math.max(1, availableParallelism() - 1);
+const SIGNING_THREADS = Math.max(1, availableParallelism() - 1);
 
 const threads: (SigningThread | undefined)[] = new Array(SIGNING_THREADS).fill(undefined);
 

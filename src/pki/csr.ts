@@ -165,12 +165,7 @@ export interface VerifiedCsr extends ParsedCsr {
 export function verifyCsr(csr: ParsedCsr | Uint8Array | string): VerifiedCsr {
   const parsed = typeof csr === 'string' || csr instanceof Uint8Array ? parseCsr(csr) : csr;
   const publicKey = loadSpki(parsed.subjectPublicKeyInfo);
-  return verified(parsed, publicKey, verifySignature(parsed.signatureAlgorithmOid, parsed.certificationRequestInfo, parsed.signature, publicKey));
-}
-
-
-function verified(parsed: ParsedCsr, publicKey: KeyObject, ok: boolean): VerifiedCsr {
-  if (!ok)
+  if (!verifySignature(parsed.signatureAlgorithmOid, parsed.certificationRequestInfo, parsed.signature, publicKey))
     throw new PkiError('CSR_SIGNATURE_INVALID', 'the certificate request signature does not verify with its own public key', {
       algorithm: parsed.signatureAlgorithmOid,
     });
