@@ -872,8 +872,9 @@ function subjectKey(k: IssuanceRequest['publicKey']): { spki: Uint8Array; key: K
 
 /** The subject CN: an opaque identifier derived from the issuance (jpki-profile.md §1.2), 23 characters. */
 function opaqueCommonName(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const iso = now.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
+  let out = iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19);
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-  const r = pooledRandomBytes(9);
-  return `${stamp}${Array.from(r, (b) => alphabet[b & 31]).join('')}`;
+  for (const b of pooledRandomBytes(9)) out += alphabet[b & 31];
+  return out;
 }

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
 import type { AuditEntry, BatchOutcome, LedgerState, NewCertificate, NewLedgerEntry, Scoped, StatusChange } from '../store/index.js';
 import type { CaStore } from './ports.js';
 
 /** Hex SHA-256 of a to-be-signed structure: what the ledger records before the signature is made. */
 export function tbsHash(tbs: Uint8Array): string {
-  return createHash('sha256').update(tbs).digest('hex');
+  return hash('sha256', tbs, 'hex');
 }
 
 /** A signed certificate to store, and how far its ledger entry moves with it. */

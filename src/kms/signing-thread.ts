@@ -76,6 +76,10 @@ class SigningThread {
     this.worker.unref();
   }
 
+  utilization(): { active: number; idle: number } {
+    return this.worker.performance.eventLoopUtilization();
+  }
+
   sign(digest: string, data: Uint8Array, key: KeyObject): Promise<Buffer> {
     let keyId = this.keyIds.get(key);
     if (keyId === undefined) {
@@ -97,6 +101,22 @@ class SigningThread {
 const SIGNING_THREADS = Math.max(1, availableParallelism() - 1);
 
 const threads: (SigningThread | undefined)[] = new Array(SIGNING_THREADS).fill(undefined);
+
+/**
+ * How long the signing threads running now have been busy and idle since they started, in ms (their event
+ * loops' utilization): for measuring whether they are what limits a process (bench/issuance.ts).
+ */
+export function signingThreadTime(): { active: number; idle: number } {
+  let active = 0;
+  let idle = 0;
+  for (const t of threads) {
+    if (!t || t.dead) continue;
+    const u = t.utilization();
+    active += u.active;
+    idle += u.idle;
+  }
+  return { active, idle };
+}
 
 /**
  * Signs `data` with `key` (a private KeyObject) on the signing thread with the fewest signatures pending;

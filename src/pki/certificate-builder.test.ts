@@ -5,7 +5,7 @@ import { encodeTbsCertificate, signCertificate } from './certificate-builder.js'
 import { residentCertificateTbs, residentSubject, residentValidity, caValidity, selfSignedCaTbs, crossCertificateTbs } from './jpki-profile.js';
 import { encodeName } from './names.js';
 import { keyIdentifierOf } from './extensions.js';
-import { readCertificate } from './certificate-reader.js';
+import { readCertificate, readTbsCertificate } from './certificate-reader.js';
 import { digestOf, type Signer, type SignatureAlgorithm } from './signer.js';
 import { lintCertificate } from './lint/index.js';
 import { splitSigned } from './signed.js';
@@ -126,6 +126,57 @@ describe('resident validity (3 years, ends 23:59:59 JST)', () => {
     expect(residentValidity(new Date(issued)).notAfter.toISOString()).toBe(end);
   });
 });
+
+describe('resident certificates of one issuer (the issuer\u2019s extensions are encoded once)', () => {
+  const caSpki = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' });
+  const otherSpki = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' });
+  const leafSpki = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' });
+  const issuer = { subject: encodeName([{ C: 'JP' }, { CN: '東京都知事' }]), keyId: keyIdentifierOf(caSpki), altName: encodeName([{ C: 'JP' }, { OU: '東京都知事' }]) };
+  const partition = (code: string) => ({
+    crlDistributionPoints: [`http://127.0.0.1:8080/crl/pref-13/${code}.crl`],
+    freshestCrl: [`http://127.0.0.1:8080/crl/pref-13/${code}-delta.crl`],
+    ocsp: ['http://127.0.0.1:8080/ocsp'],
+    caIssuers: ['http://127.0.0.1:8080/ca/pref-13.cer'],
+  });
+  const tbs = (i: typeof issuer, pointers: ReturnType<typeof partition>) =>
+    residentCertificateTbs({
+      kind: 'auth',
+      serial: Buffer.from('4a'.repeat(16), 'hex'),
+      signatureAlgorithm: 'RSA-SHA256',
+      issuer: i,
+      subjectPublicKeyInfo: leafSpki,
+      subject: residentSubject('auth', 'X'),
+      ...residentValidity(new Date('2026-04-01T01:00:00Z')),
+      pointers,
+    });
+  const copy = (i: typeof issuer) => ({ subject: Buffer.from(i.subject), keyId: Buffer.from(i.keyId), altName: Buffer.from(i.altName) });
+  const ext = (der: Buffer, oid: string) => readTbsExtension(der, oid);
+
+  it('each certificate carries its own partition\u2019s pointers, byte for byte as built from fresh inputs', () => {
+    for (const code of ['13103', '13101', '13103', '13308', '13101']) {
+      const shared = tbs(issuer, partition(code));
+      expect(shared.equals(tbs(copy(issuer), partition(code)))).toBe(true);
+      expect(ext(shared, '2.5.29.31').toString('latin1')).toContain(`/crl/pref-13/${code}.crl`);
+      expect(ext(shared, '2.5.29.46').toString('latin1')).toContain(`/crl/pref-13/${code}-delta.crl`);
+    }
+  });
+
+  it('a new issuerAltName or a new key identifier is encoded anew', () => {
+    const renamed = { ...issuer, altName: encodeName([{ C: 'JP' }, { OU: '大阪府知事' }]) };
+    expect(ext(tbs(renamed, partition('13103')), '2.5.29.18').toString('utf8')).toContain('大阪府知事');
+    expect(ext(tbs(issuer, partition('13103')), '2.5.29.18').toString('utf8')).toContain('東京都知事');
+    const rekeyed = { ...issuer, keyId: keyIdentifierOf(otherSpki) };
+    expect(ext(tbs(rekeyed, partition('13103')), '2.5.29.35').subarray(4).equals(keyIdentifierOf(otherSpki))).toBe(true);
+    expect(ext(tbs(issuer, partition('13103')), '2.5.29.35').subarray(4).equals(keyIdentifierOf(caSpki))).toBe(true);
+  });
+});
+
+/** The extnValue of one extension of a TBSCertificate. */
+function readTbsExtension(tbs: Buffer, oid: string): Buffer {
+  const e = readTbsCertificate(tbs).extensions.find((x) => x.oid === oid);
+  if (!e) throw new Error(`no extension ${oid}`);
+  return Buffer.from(e.value);
+}
 
 describe('lints (lint before sign)', () => {
   const caKey = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -294,6 +294,37 @@ describe('DER reader', () => {
     expect(hex(der.contentOf(seq, kids[2]!))).toBe('78');
     expect(() => der.expectTlv(seq, kids[0]!.start, der.TAG.SEQUENCE, seq.length, 'a SEQUENCE')).toThrow(/expected a SEQUENCE \(tag 0x30\), found tag 0x2 at byte 2/);
     expect(() => [...der.children(seq, kids[0]!)]).toThrow(/not a constructed value/);
+    expect(() => der.childList(seq, kids[0]!)).toThrow(/not a constructed value at byte 2/);
+  });
+
+  it('childList reads what the children generator yields', () => {
+    const values = [der.sequence(), der.sequence(der.integer(1)), der.set(der.NULL, der.oid('1.2.3'), der.sequence(der.utf8String('x'))), der.sequence(der.octetString(Buffer.alloc(300)), der.integer(7))];
+    for (const v of values) {
+      const t = der.readSingle(v);
+      expect(der.childList(v, t)).toEqual([...der.children(v, t)]);
+    }
+  });
+
+  describe('checkName', () => {
+    const atv = (...parts: Buffer[]) => der.sequence(...parts);
+    const name = (...rdns: Buffer[]) => der.sequence(...rdns);
+    const check = (n: Buffer) => der.checkName(n, der.readSingle(n), 'subject');
+    it('accepts a Name, also an empty one and one of several attributes per RDN', () => {
+      expect(() => check(name())).not.toThrow();
+      expect(() => check(name(der.set(atv(der.oid('2.5.4.6'), der.printableString('JP'))), der.set(atv(der.oid('2.5.4.3'), der.utf8String('x')), atv(der.oid('2.5.4.7'), der.utf8String('y')))))).not.toThrow();
+    });
+    it.each([
+      ['an RDN that is not a SET', name(der.sequence(atv(der.oid('2.5.4.6'), der.printableString('JP')))), /RelativeDistinguishedName that is not a non-empty SET/],
+      ['an empty RDN', name(der.set()), /RelativeDistinguishedName that is not a non-empty SET/],
+      ['an attribute that is not a SEQUENCE', name(der.set(der.set(der.oid('2.5.4.6'), der.printableString('JP')))), /attribute that is not a SEQUENCE/],
+      ['an attribute of one field', name(der.set(atv(der.oid('2.5.4.6')))), /attribute that is not \{ type, value \}/],
+      ['an empty attribute', name(der.set(atv())), /attribute that is not \{ type, value \}/],
+      ['an attribute of three fields', name(der.set(atv(der.oid('2.5.4.6'), der.printableString('JP'), der.NULL))), /attribute that is not \{ type, value \}/],
+      ['a type that is not an OID', name(der.set(atv(der.integer(6), der.printableString('JP')))), /expected an OBJECT IDENTIFIER/],
+      ['a Name that is not a SEQUENCE', der.set(der.set(atv(der.oid('2.5.4.6'), der.printableString('JP')))), /subject is not a SEQUENCE/],
+    ])('refuses %s', (_what, n, msg) => {
+      expect(() => check(n)).toThrow(msg);
+    });
   });
 
   it('reads long lengths back: 0x80, 0xFF, 0x100, 0x10000, 0x1000000', () => {
@@ -399,6 +430,15 @@ describe('DER reader', () => {
       expect(read(0x18, '00500101000000Z').getUTCFullYear()).toBe(50);
     });
 
+    it('reads back every whole-second time the writer makes, UTCTime and GeneralizedTime (the byte path)', () => {
+      const at = (y: number, mo: number, d: number, h: number, mi: number, se: number) => new Date(Date.UTC(y, mo, d, h, mi, se));
+      for (let i = 0; i < 2000; i++) {
+        const t = at(1950 + ((i * 7) % 150), i % 12, 1 + ((i * 13) % 28), (i * 5) % 24, (i * 11) % 60, (i * 17) % 60);
+        const enc = der.time(t);
+        expect(der.readTime(enc, der.readSingle(enc)).getTime()).toBe(t.getTime());
+      }
+    });
+
     it('round-trips the writer on both sides of 2050', () => {
       for (const iso of ['1950-01-01T00:00:00.000Z', '2049-12-31T23:59:59.000Z', '2050-01-01T00:00:00.000Z', '2100-03-01T00:00:00.000Z']) {
         const enc = der.time(new Date(iso));
@@ -424,6 +464,12 @@ describe('DER reader', () => {
       [0x18, '20230101235959.Z', /malformed GeneralizedTime/],
       [0x18, '202301012359Z', /malformed GeneralizedTime/],
       [0x04, '230101235959Z', /expected a UTCTime or GeneralizedTime/],
+      // the right length for the quick path, but not all digits: the general path refuses them
+      [0x17, '2301012359 9Z', /malformed UTCTime/],
+      [0x17, '-30101235959Z', /malformed UTCTime/],
+      [0x17, '2301012359590', /malformed UTCTime/],
+      [0x18, '2023010123595xZ', /malformed GeneralizedTime/],
+      [0x18, '/0230101235959Z', /malformed GeneralizedTime/],
     ])('tag %i %j is refused', (tag, s, msg) => {
       expect(() => read(tag, s)).toThrow(msg);
     });

@@ -358,9 +358,16 @@ export function* children(buf: Uint8Array, parent: Tlv): Generator<Tlv> {
   }
 }
 
-/** The children of a constructed value as an array. */
+/** The children of a constructed value as an array (a plain loop: the generator cost more than the reading). */
 export function childList(buf: Uint8Array, parent: Tlv): Tlv[] {
-  return [...children(buf, parent)];
+  if ((parent.tag & 0x20) === 0) throw new DerError('not a constructed value', parent.start);
+  const out: Tlv[] = [];
+  for (let o = parent.contentStart; o < parent.end; ) {
+    const t = readTlv(buf, o, parent.end);
+    out.push(t);
+    o = t.end;
+  }
+  return out;
 }
 
 /**
@@ -370,14 +377,20 @@ export function childList(buf: Uint8Array, parent: Tlv): Tlv[] {
  */
 export function checkName(buf: Uint8Array, t: Tlv, what = 'Name'): void {
   if (t.tag !== TAG.SEQUENCE) throw new DerError(`${what} is not a SEQUENCE`, t.start);
-  for (const rdn of children(buf, t)) {
+  for (let r = t.contentStart; r < t.end; ) {
+    const rdn = readTlv(buf, r, t.end);
     if (rdn.tag !== TAG.SET || rdn.end === rdn.contentStart) throw new DerError(`${what} has a RelativeDistinguishedName that is not a non-empty SET`, rdn.start);
-    for (const atv of children(buf, rdn)) {
+    for (let a = rdn.contentStart; a < rdn.end; ) {
+      const atv = readTlv(buf, a, rdn.end);
       if (atv.tag !== TAG.SEQUENCE) throw new DerError(`${what} has an attribute that is not a SEQUENCE`, atv.start);
-      const parts = childList(buf, atv);
-      if (parts.length !== 2) throw new DerError(`${what} has an attribute that is not { type, value }`, atv.start);
-      readOid(buf, parts[0]!);
+      // exactly { type, value }: two TLVs filling the SEQUENCE
+      const type = atv.contentStart < atv.end ? readTlv(buf, atv.contentStart, atv.end) : undefined;
+      const value = type && type.end < atv.end ? readTlv(buf, type.end, atv.end) : undefined;
+      if (!type || !value || value.end !== atv.end) throw new DerError(`${what} has an attribute that is not { type, value }`, atv.start);
+      readOid(buf, type);
+      a = atv.end;
     }
+    r = rdn.end;
   }
 }
 
@@ -477,7 +490,9 @@ export function readInteger(buf: Uint8Array, t: Tlv): bigint {
 
 /** UTCTime or GeneralizedTime (Z form, whole seconds or fractions) as a Date. */
 export function readTime(buf: Uint8Array, t: Tlv): Date {
-  const s = Buffer.from(contentOf(buf, t)).toString('latin1');
+  const quick = wholeSecondsTime(buf, t);
+  if (quick) return quick;
+  const s = Buffer.from(buf.buffer, buf.byteOffset + t.contentStart, t.end - t.contentStart).toString('latin1');
   let m: RegExpMatchArray | null;
   if (t.tag === TAG.UTC_TIME) {
     m = s.match(/^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/);
@@ -496,6 +511,36 @@ export function readTime(buf: Uint8Array, t: Tlv): Date {
   throw new DerError('expected a UTCTime or GeneralizedTime', t.start);
 }
 
+/**
+ * The forms every certificate, CRL and OCSP response of ours uses — UTCTime YYMMDDHHMMSSZ and GeneralizedTime
+ * YYYYMMDDHHMMSSZ — read from the bytes without a string or a regular expression; undefined for anything
+ * else (fractions, malformed values), which readTime's general path reads or refuses.
+ */
+function wholeSecondsTime(buf: Uint8Array, t: Tlv): Date | undefined {
+  const n = t.end - t.contentStart;
+  const yearDigits = t.tag === TAG.UTC_TIME && n === 13 ? 2 : t.tag === TAG.GENERALIZED_TIME && n === 15 ? 4 : 0;
+  if (yearDigits === 0 || buf[t.end - 1] !== 0x5a) return undefined;
+  let o = t.contentStart;
+  const digits = (k: number): number => {
+    let v = 0;
+    for (const stop = o + k; o < stop; o++) {
+      const d = buf[o]! - 0x30;
+      if (d < 0 || d > 9) return NaN;
+      v = v * 10 + d;
+    }
+    return v;
+  };
+  let year = digits(yearDigits);
+  if (yearDigits === 2) year += year < 50 ? 2000 : 1900;
+  const mo = digits(2), d = digits(2), h = digits(2), mi = digits(2), se = digits(2);
+  if (Number.isNaN(year + mo + d + h + mi + se)) return undefined;
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, se));
+  date.setUTCFullYear(year, mo - 1, d); // Date.UTC maps years 0–99 to 1900–1999
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59)
+    throw new DerError('time value is not a real date', t.start);
+  return date;
+}
+
 function utcDate(year: number, m: RegExpMatchArray, at: number): Date {
   const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
   const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, se));
@@ -507,7 +552,7 @@ function utcDate(year: number, m: RegExpMatchArray, at: number): Date {
 
 /** Text of a string TLV (UTF8String, PrintableString, IA5String, BMPString). */
 export function readString(buf: Uint8Array, t: Tlv): string {
-  const c = Buffer.from(contentOf(buf, t));
+  const c = Buffer.from(buf.buffer, buf.byteOffset + t.contentStart, t.end - t.contentStart); // a view: decoding copies anyway
   switch (t.tag) {
     case TAG.UTF8_STRING:
       return c.toString('utf8');

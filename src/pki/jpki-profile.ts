@@ -74,16 +74,39 @@ export function residentSubject(kind: ResidentCertificateKind, commonName: strin
 export function residentCertificateTbs(p: ResidentCertificateParams): Buffer {
   if (p.kind === 'sign' && !p.facts) throw new Error('a signing certificate carries the four facts');
   if (p.kind === 'auth' && p.facts) throw new Error('a user-authentication certificate carries no personal facts');
-  const extensions: Uint8Array[] = [
-    keyUsage(p.kind === 'sign' ? ['digitalSignature', 'nonRepudiation'] : ['digitalSignature']),
-    certificatePolicies([POLICY_OF[p.kind]]),
-  ];
+  const extensions: Uint8Array[] = [...KIND_EXTENSIONS[p.kind]];
   if (p.facts) extensions.push(subjectAltName(encodeResidentFactsSan(p.facts)));
-  if (p.issuer.altName) extensions.push(issuerAltName(p.issuer.altName));
-  extensions.push(...revocationExtensions(p.pointers), authorityKeyIdentifier(p.issuer.keyId));
+  extensions.push(...issuerExtensions(p.issuer, p.pointers));
   // The SKI goes last: JPKI verifiers resume a hash over the TBS after the key by appending only it (§1.3).
   extensions.push(subjectKeyIdentifier(keyIdentifierOf(p.subjectPublicKeyInfo)));
   return profileTbs(p, p.issuer.subject, extensions);
+}
+
+/** keyUsage and certificatePolicies: the same for every certificate of a kind. */
+const KIND_EXTENSIONS: Record<ResidentCertificateKind, readonly Uint8Array[]> = {
+  sign: [keyUsage(['digitalSignature', 'nonRepudiation']), certificatePolicies([POLICY_OF.sign])],
+  auth: [keyUsage(['digitalSignature']), certificatePolicies([POLICY_OF.auth])],
+};
+
+/**
+ * issuerAltName, the revocation pointers and the AKI: the same for every certificate a CA issues into one
+ * CRL partition, so encoded once per issuer key and pointers (a few thousand at most: one per municipality).
+ * Keyed by the issuer's keyId object, which the CA reads once per process; a caller passing new bytes each
+ * time only misses the cache.
+ */
+const issuerExtensionCache = new WeakMap<Uint8Array, Map<string, { altName: Uint8Array | undefined; extensions: readonly Uint8Array[] }>>();
+
+function issuerExtensions(issuer: IssuerIdentity, pointers: RevocationPointers): readonly Uint8Array[] {
+  let byPointers = issuerExtensionCache.get(issuer.keyId);
+  if (!byPointers) issuerExtensionCache.set(issuer.keyId, (byPointers = new Map()));
+  // newline-separated (no URL holds one or a NUL), a list per line pair; NUL for no list
+  const urls = (list: readonly string[] | undefined) => (list ? list.join('\n') : '\u0000');
+  const key = `${urls(pointers.crlDistributionPoints)}\n\n${urls(pointers.freshestCrl)}\n\n${urls(pointers.ocsp)}\n\n${urls(pointers.caIssuers)}`;
+  const hit = byPointers.get(key);
+  if (hit && hit.altName === issuer.altName) return hit.extensions;
+  const extensions = [...(issuer.altName ? [issuerAltName(issuer.altName)] : []), ...revocationExtensions(pointers), authorityKeyIdentifier(issuer.keyId)];
+  byPointers.set(key, { altName: issuer.altName, extensions });
+  return extensions;
 }
 
 function revocationExtensions(p: RevocationPointers): Uint8Array[] {

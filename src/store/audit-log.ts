@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Database, SqlExecutor } from './database.js';
 import { rowsPlaceholders } from './database.js';
 
@@ -69,18 +69,28 @@ interface InboxRow {
 /** JSON with object keys sorted at every level, so the hash does not depend on insertion order. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value as object)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
+  // loops, not filter/sort/map/join chains: two records of every issuance go through here (issue 12)
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  for (const k of keys) {
+    const v = o[k];
+    if (v === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }
 
+/** hash_n = SHA-256(hash_{n-1} ‖ canonical JSON of [seq, at, actor, action, target, details]). */
 export function recordHash(prevHash: string, r: { seq: number; at: number; actor: string; action: string; target: string; details: string }): string {
-  return createHash('sha256')
-    .update(prevHash)
-    .update(canonicalJson([Number(r.seq), Number(r.at), r.actor, r.action, r.target, r.details]))
-    .digest('hex');
+  // the canonical JSON of that array, written out: every element is a number or a string
+  const json = `[${JSON.stringify(Number(r.seq))},${JSON.stringify(Number(r.at))},${JSON.stringify(r.actor)},${JSON.stringify(r.action)},${JSON.stringify(r.target)},${JSON.stringify(r.details)}]`;
+  return hash('sha256', prevHash + json, 'hex');
 }
 
 /** The bytes an audit checkpoint signs: fixed text, so any verifier can rebuild them. */

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { signOnThread } from '../../src/kms/signing-thread.js';
+import { signingThreadTime, signOnThread } from '../../src/kms/signing-thread.js';
 
 const run = promisify(execFile);
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -29,6 +29,19 @@ describe('the signing thread', () => {
     jobs.forEach((j, i) => expect(verify('sha256', j.data, j.pair.publicKey, signatures[i]!)).toBe(true));
     // and not for another document
     expect(verify('sha256', jobs[1]!.data, rsa.publicKey, signatures[2]!)).toBe(false);
+  });
+
+  it('counts the time it spends signing (bench/issuance.ts: is the signing thread the limit?)', async () => {
+    await signOnThread('sha256', Buffer.from('start the thread'), rsa.privateKey);
+    const before = signingThreadTime();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => signOnThread('sha256', Buffer.from(`busy ${i}`), rsa.privateKey)));
+    const after = signingThreadTime();
+    // forty RSA-2048 signatures: well over a millisecond of signing, all of it counted as busy
+    expect(after.active - before.active).toBeGreaterThan(1);
+    expect(after.idle).toBeGreaterThanOrEqual(before.idle);
+    await new Promise((r) => setTimeout(r, 50));
+    const rested = signingThreadTime();
+    expect(rested.idle - after.idle).toBeGreaterThan(rested.active - after.active);
   });
 
   it('fails a signature it cannot make with the reason, and goes on signing', async () => {
