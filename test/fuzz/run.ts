@@ -12,6 +12,14 @@ import { CARD_TARGETS } from './support/card-targets.js';
 import { HTTP_TARGETS } from './support/http-targets.js';
 import { CLI_TARGETS } from './support/cli-targets.js';
 
+/**
+ * The runner's own output, bound before any target runs: a target that captures process.stdout (the CLI
+ * target does, for each command it runs) may still be inside a case when the time limit interrupts the run,
+ * and a line written through process.stdout.write then went into that case's capture — the summary line
+ * vanished and the run looked as if it had ended early.
+ */
+const say = process.stdout.write.bind(process.stdout);
+
 const TARGETS: FuzzTarget<FuzzInput>[] = [...PARSER_TARGETS, ...CARD_TARGETS, ...HTTP_TARGETS, ...CLI_TARGETS] as FuzzTarget<FuzzInput>[];
 
 function usage(message?: string): never {
@@ -52,7 +60,7 @@ async function fuzz(target: FuzzTarget<FuzzInput>, minutes: number, seed: number
       try {
         await session.check(input);
       } catch (e) {
-        process.stdout.write(`${target.name}: corpus input ${file} fails: ${(e as Error).message}\n`);
+        say(`${target.name}: corpus input ${file} fails: ${(e as Error).message}\n`);
         return false;
       }
     }
@@ -70,13 +78,13 @@ async function fuzz(target: FuzzTarget<FuzzInput>, minutes: number, seed: number
     if (result.failed && result.counterexample) {
       const input = result.counterexample[0] as FuzzInput;
       const kept = keepInput(target, session.portable ? session.portable(input) : input, 'found');
-      process.stdout.write(
+      say(
         `${target.name}: BROKEN after ${runs} inputs in ${seconds} s (seed ${seed}, path ${result.counterexamplePath}): ${(result.errorInstance as Error | undefined)?.message ?? 'failed'}\n  kept as test/fuzz/corpus/${target.name}/${kept}\n`,
       );
       return false;
     }
     await session.verifyState?.();
-    process.stdout.write(`${target.name}: ${runs} hostile inputs in ${seconds} s (seed ${seed}), ${corpus.length} corpus inputs replayed: nothing broke\n`);
+    say(`${target.name}: ${runs} hostile inputs in ${seconds} s (seed ${seed}), ${corpus.length} corpus inputs replayed: nothing broke\n`);
     return true;
   } finally {
     await session.close();
@@ -88,7 +96,7 @@ let ok = true;
 // An unhandled rejection is a finding too: an entry point left a promise nobody waits for.
 process.on('unhandledRejection', (e) => {
   ok = false;
-  process.stdout.write(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  say(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
 });
 for (const name of names) {
   const s = seed ?? Math.floor(Math.random() * 2 ** 31);

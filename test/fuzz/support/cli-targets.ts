@@ -12,6 +12,7 @@
 import fc from 'fast-check';
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { Command, Option } from 'commander';
 import { Command as Program } from 'commander';
 import { runCli } from '../../../src/cli/program.js';
@@ -152,20 +153,28 @@ export const cliArguments: FuzzTarget<CliCase> = {
   },
 };
 
-/** Runs `fn` with process.stdout/stderr captured (commander and the commands write there). */
+/**
+ * Runs `fn` with process.stdout/stderr captured (commander and the commands write there) and an empty,
+ * ended standard input, as `jpki … </dev/null` has. The test runner's own stdin is a pipe nobody writes to
+ * or closes: a command reading a PIN from it (no JPKI_SIGN_PIN, no terminal) waited there until the time
+ * limit of the property run, which then ended quietly with the rest of its inputs never tried.
+ */
 async function captured(fn: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const stdout = process.stdout.write.bind(process.stdout);
   const stderr = process.stderr.write.bind(process.stderr);
+  const stdin = Object.getOwnPropertyDescriptor(process, 'stdin');
   process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  Object.defineProperty(process, 'stdin', { configurable: true, enumerable: true, value: Readable.from([]) });
   try {
     const code = await fn();
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
     process.stdout.write = stdout;
     process.stderr.write = stderr;
+    if (stdin) Object.defineProperty(process, 'stdin', stdin);
   }
 }
 
