@@ -20,6 +20,7 @@ import {
   childList,
   readOid,
   readTime,
+  twoDigits,
   bytesOf,
   contentOf,
   DerError,
@@ -142,18 +143,18 @@ function calendarOk(buf: Uint8Array, t: Tlv): boolean {
   let i = t.contentStart;
   let year: number;
   if (t.tag === TAG.UTC_TIME) {
-    const yy = digits2(buf, i);
+    const yy = twoDigits(buf, i);
     year = yy < 50 ? 2000 + yy : 1900 + yy;
     i += 2;
   } else {
-    year = digits2(buf, i) * 100 + digits2(buf, i + 2);
+    year = twoDigits(buf, i) * 100 + twoDigits(buf, i + 2);
     i += 4;
   }
-  const month = digits2(buf, i);
-  const day = digits2(buf, i + 2);
+  const month = twoDigits(buf, i);
+  const day = twoDigits(buf, i + 2);
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const dim = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  return month >= 1 && month <= 12 && day >= 1 && day <= dim && digits2(buf, i + 4) <= 23 && digits2(buf, i + 6) <= 59 && digits2(buf, i + 8) <= 59;
+  return month >= 1 && month <= 12 && day >= 1 && day <= dim && twoDigits(buf, i + 4) <= 23 && twoDigits(buf, i + 6) <= 59 && twoDigits(buf, i + 8) <= 59;
 }
 
 function checkReasonValue(buf: Uint8Array, v: Tlv): number {
@@ -345,26 +346,6 @@ export function scanCrl(der: Uint8Array): CrlInfo {
 
 // ---- entry decoding ------------------------------------------------------------------------------------
 
-function digits2(buf: Uint8Array, i: number): number {
-  return (buf[i]! - 48) * 10 + (buf[i + 1]! - 48);
-}
-
-/** A whole-second UTCTime/GeneralizedTime already checked by walkEntries (syntax and calendar), as a Date. */
-function fastTime(buf: Uint8Array, t: Tlv): Date {
-  let i = t.contentStart;
-  let year: number;
-  if (t.tag === TAG.UTC_TIME) {
-    const yy = digits2(buf, i);
-    year = yy < 50 ? 2000 + yy : 1900 + yy;
-    i += 2;
-  } else {
-    year = digits2(buf, i) * 100 + digits2(buf, i + 2);
-    i += 4;
-  }
-  if (year < 100) return readTime(buf, t); // Date.UTC would read years 0–99 as 1900–1999
-  return new Date(Date.UTC(year, digits2(buf, i) - 1, digits2(buf, i + 2), digits2(buf, i + 4), digits2(buf, i + 6), digits2(buf, i + 8)));
-}
-
 function asBuffer(buf: Uint8Array): Buffer {
   return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
 }
@@ -382,7 +363,7 @@ function decodeEntryAt(buf: Buffer, offset: number, end: number): { entry: CrlEn
   const e = readTlv(buf, offset, end);
   const serial = readTlv(buf, e.contentStart, e.end);
   const date = readTlv(buf, serial.end, e.end);
-  const entry: CrlEntry = { serialHex: serialHexOf(buf, serial), revocationDate: fastTime(buf, date) };
+  const entry: CrlEntry = { serialHex: serialHexOf(buf, serial), revocationDate: readTime(buf, date) };
   if (date.end < e.end) {
     const exts = readTlv(buf, date.end, e.end);
     let xo = exts.contentStart;

@@ -520,29 +520,26 @@ function wholeSecondsTime(buf: Uint8Array, t: Tlv): Date | undefined {
   const n = t.end - t.contentStart;
   const yearDigits = t.tag === TAG.UTC_TIME && n === 13 ? 2 : t.tag === TAG.GENERALIZED_TIME && n === 15 ? 4 : 0;
   if (yearDigits === 0 || buf[t.end - 1] !== 0x5a) return undefined;
-  let o = t.contentStart;
-  const digits = (k: number): number => {
-    let v = 0;
-    for (const stop = o + k; o < stop; o++) {
-      const d = buf[o]! - 0x30;
-      if (d < 0 || d > 9) return NaN;
-      v = v * 10 + d;
-    }
-    return v;
-  };
-  let year = digits(yearDigits);
-  if (yearDigits === 2) year += year < 50 ? 2000 : 1900;
-  const mo = digits(2), d = digits(2), h = digits(2), mi = digits(2), se = digits(2);
-  if (Number.isNaN(year + mo + d + h + mi + se)) return undefined;
-  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, se));
-  date.setUTCFullYear(year, mo - 1, d); // Date.UTC maps years 0–99 to 1900–1999
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59)
-    throw new DerError('time value is not a real date', t.start);
-  return date;
+  for (let i = t.contentStart; i < t.end - 1; i++) if (buf[i]! < 0x30 || buf[i]! > 0x39) return undefined;
+  const head = twoDigits(buf, t.contentStart);
+  // UTCTime's two-digit year by RFC 5280's rule: 50–99 are 19xx
+  const year = yearDigits === 2 ? head + (head < 50 ? 2000 : 1900) : head * 100 + twoDigits(buf, t.contentStart + 2);
+  const i = t.contentStart + yearDigits;
+  return calendarDate(year, twoDigits(buf, i), twoDigits(buf, i + 2), twoDigits(buf, i + 4), twoDigits(buf, i + 6), twoDigits(buf, i + 8), t.start);
+}
+
+/** The number two ASCII digits at `i` spell (the caller has checked they are digits). */
+export function twoDigits(buf: Uint8Array, i: number): number {
+  return (buf[i]! - 0x30) * 10 + (buf[i + 1]! - 0x30);
 }
 
 function utcDate(year: number, m: RegExpMatchArray, at: number): Date {
   const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  return calendarDate(year, mo, d, h, mi, se, at);
+}
+
+/** A UTC date of whole seconds, refused when it is not a real one (31 April, 24:00, a leap second). */
+function calendarDate(year: number, mo: number, d: number, h: number, mi: number, se: number, at: number): Date {
   const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, se));
   date.setUTCFullYear(year, mo - 1, d); // Date.UTC maps years 0–99 to 1900–1999
   if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59)
