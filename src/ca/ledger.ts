@@ -25,19 +25,18 @@ type Tx = Scoped<'ledger' | 'certificates' | 'statusChanges' | 'recordAll'>;
 
 /** Most operations written by one transaction. */
 const MAX_BATCH = 256;
-/** Batches under way at the same time on PostgreSQL (each on its own pooled connection). */
-const MAX_WRITING_POSTGRES = 3;
 
 /**
  * The hot path of the ledger: reservations and recordings of concurrent issuances written together — group
  * commit. Everything that queued while the previous batch was being written goes in the next: on SQLite one
  * transaction of multi-row statements; on PostgreSQL one statement (migration 031: a round trip and a WAL
- * flush per batch, a few batches overlapping). A caller's promise settles only after its batch committed,
- * so "resolved" still means "durable" — nothing is signed before its reservation is.
+ * flush per batch). One batch is under way at a time, on both stores (see `schedule`). A caller's promise
+ * settles only after its batch committed, so "resolved" still means "durable" — nothing is signed before its
+ * reservation is.
  */
 export class LedgerWriter {
   private queue: Op[] = [];
-  private writing = 0;
+  private writing = false;
   private scheduled = false;
 
   constructor(
@@ -58,36 +57,33 @@ export class LedgerWriter {
     return new Promise((resolve, reject) => this.push({ type: 'record', recording, resolve, reject }));
   }
 
-  /**
-   * Batches under way at once: on PostgreSQL a batch is one statement on its own pooled connection, so a
-   * few overlap (their WAL flushes are shared by PostgreSQL's group commit). On SQLite one: batches under
-   * way together would share one BEGIN … COMMIT of the store, each in a SAVEPOINT that copies the pages it
-   * touches first, while everything that queues during a batch's fdatasync (~0.2 ms here) goes into the
-   * next batch anyway.
-   */
-  private get maxWriting(): number {
-    return this.store.ledger.batchesAlone ? MAX_WRITING_POSTGRES : 1;
-  }
-
   private push(op: Op): void {
     this.queue.push(op);
     this.schedule();
   }
 
+  /**
+   * One batch under way at a time, on both stores. On SQLite batches under way together would share one
+   * BEGIN … COMMIT of the store, each in a SAVEPOINT that copies the pages it touches first. On PostgreSQL
+   * three overlapping batches (each one statement on its own pooled connection) were tried until issue 12's
+   * seventh round: issuance there is bound by the CPU of both cores, and every batch costs the server a
+   * transaction, a function call and — batches taking key-share locks on the same CA row at once — a
+   * MultiXact, so one batch at a time cut the server's CPU per issuance by a third and issued 9–10 % more at
+   * 16 and 64 in flight (docs/benchmarks.md). Everything that queues meanwhile goes into the next batch.
+   */
   private schedule(): void {
-    if (this.scheduled || this.queue.length === 0 || this.writing >= this.maxWriting) return;
+    if (this.scheduled || this.queue.length === 0 || this.writing) return;
     this.scheduled = true;
     // one turn of the event loop: signatures finishing meanwhile join this batch
     setImmediate(() => {
       this.scheduled = false;
-      if (this.queue.length === 0 || this.writing >= this.maxWriting) return;
+      if (this.queue.length === 0 || this.writing) return;
       const batch = this.queue.splice(0, MAX_BATCH);
-      this.writing++;
+      this.writing = true;
       void this.write(batch).finally(() => {
-        this.writing--;
+        this.writing = false;
         this.schedule();
       });
-      this.schedule();
     });
   }
 
