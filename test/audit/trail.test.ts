@@ -11,7 +11,7 @@ import { recordHash, GENESIS_HASH } from '../../src/store/index.js';
 import { AUDIT_CHECKPOINT_FILE, AUDIT_KEY_FILE } from '../../src/audit/trail.js';
 import { availableStoreKinds } from '../support/stores.js';
 import { createTestInstallation, type TestInstallation } from '../support/installation.js';
-import { jpki } from '../support/cli.js';
+import { jpkiAsync } from '../support/cli.js';
 
 const kinds = await availableStoreKinds();
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
@@ -92,15 +92,18 @@ describe.each(kinds)('audit checkpoints and verification on %s', (storeKind) => 
 
   it('jpki audit verify fails (non-zero, one line) on a cut tail, and checks against an outside copy of the key', async () => {
     const data = ['--data', t.dir, '--db', t.databaseUrl];
-    const pem = jpki([...data, 'audit', 'key']).stdout;
+    // not the blocking jpki(): on PostgreSQL this process's chain writer may be in a pass (holding the chain's
+    // advisory lock) when a command starts, and the command's own pass waits for that lock — which a blocked
+    // event loop would never release (seen once in CI: a 120 s timeout)
+    const pem = (await jpkiAsync([...data, 'audit', 'key'])).stdout;
     expect(pem).toContain('BEGIN PUBLIC KEY');
     writeFileSync(join(t.dir, 'audit.pub'), pem);
-    const ok = jpki([...data, 'audit', 'verify', '--public-key', join(t.dir, 'audit.pub')]);
+    const ok = await jpkiAsync([...data, 'audit', 'verify', '--public-key', join(t.dir, 'audit.pub')]);
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toMatch(/checkpoints: 1 \(1 verified with the audit key\)/);
     const latest = (await t.services.store.audit.latestCheckpoint())!.seq;
     await sql().execute('DELETE FROM audit_log WHERE seq > ?', [latest - 1]);
-    const cut = jpki([...data, 'audit', 'verify']);
+    const cut = await jpkiAsync([...data, 'audit', 'verify']);
     expect(cut.status).toBe(75);
     expect(cut.stderr).toMatch(/^jpki: audit log does not verify: .*\[AUDIT_CHAIN_BROKEN\]\n$/);
   });
