@@ -10,7 +10,6 @@ CREATE OR REPLACE FUNCTION jpki_ledger_apply(reserves jsonb, records jsonb, ders
 LANGUAGE plpgsql AS $fn$
 DECLARE
   reserved jsonb;
-  stored jsonb;
   moved bigint[] := '{}';
   rec record;
 BEGIN
@@ -41,12 +40,11 @@ BEGIN
       moved := moved || rec.id;
     END IF;
   END LOOP;
-  stored := to_jsonb(moved);
 
-  IF jsonb_array_length(stored) > 0 THEN
+  IF cardinality(moved) > 0 THEN
     WITH kept AS (
       SELECT r, ord FROM jsonb_array_elements(records) WITH ORDINALITY AS t(r, ord)
-       WHERE (r->>'ledgerId')::bigint IN (SELECT jsonb_array_elements_text(stored)::bigint)
+       WHERE (r->>'ledgerId')::bigint = ANY (moved)
     ), certs AS (
       INSERT INTO certificates (ca_id, serial, kind, subject_ca_id, resident_id, card_id, crl_partition, not_before, not_after, issued_at, der)
       SELECT r->'cert'->>'caId', r->'cert'->>'serial', r->'cert'->>'kind', r->'cert'->>'subjectCaId', r->'cert'->>'residentId',
@@ -62,11 +60,11 @@ BEGIN
     INSERT INTO certificate_status_changes (ca_id, serial, status, crl_partition, at)
       SELECT r->'cert'->>'caId', r->'cert'->>'serial', 'issued', r->'cert'->>'crlPartition', now_ms
         FROM jsonb_array_elements(records) WITH ORDINALITY AS t(r, ord)
-       WHERE (r->>'ledgerId')::bigint IN (SELECT jsonb_array_elements_text(stored)::bigint)
+       WHERE (r->>'ledgerId')::bigint = ANY (moved)
        ORDER BY ord;
     -- only a batch that changed the status feed tells its followers (the feed is the only one listening)
     PERFORM pg_notify('jpki_changes', '');
   END IF;
-  RETURN jsonb_build_object('reserved', reserved, 'stored', stored);
+  RETURN jsonb_build_object('reserved', reserved, 'stored', to_jsonb(moved));
 END
 $fn$;
